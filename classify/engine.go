@@ -1,0 +1,504 @@
+package classify
+
+import (
+	"fmt"
+	"math"
+	"sort"
+	"strings"
+)
+
+// nameFinding is the best name/comment rule for one aspect of a column.
+type nameFinding struct {
+	rule    *nameRule
+	kind    string // KindName or KindComment
+	keyword string
+	spec    int
+	conf    float64
+}
+
+// contentFinding is one content rule that reached its ratio on the sample.
+type contentFinding struct {
+	rule      *contentRule
+	matched   int
+	validated int
+	n         int
+	conf      float64
+	context   string // the context keyword or agreeing name rule, if any
+	samples   []string
+}
+
+func (c *contentFinding) ratio() float64 { return float64(c.matched) / float64(c.n) }
+
+// columnFacts is what pass one learns about a column on its own.
+type columnFacts struct {
+	nameNorm, commentNorm string
+	piName, catName       *nameFinding
+	content               *contentFinding
+	label                 ColumnLabel
+	catConf, piConf       float64
+	pending               bool // category still to be inherited
+}
+
+// industry resolves Options.Industry to an industry key, or "".
+func (e *Engine) industry(opt string) (Industry, bool) {
+	opt = strings.TrimSpace(opt)
+	if opt == "" {
+		return Industry{}, false
+	}
+	for _, in := range e.industries {
+		if strings.EqualFold(in.Key, opt) {
+			return in, true
+		}
+	}
+	up := strings.ToUpper(opt)
+	best, bestLen := Industry{}, 0
+	for _, in := range e.industries {
+		for _, c := range in.Codes {
+			if strings.HasPrefix(up, c) && len(c) > bestLen {
+				best, bestLen = in, len(c)
+			}
+		}
+	}
+	return best, bestLen > 0
+}
+
+// Classify proposes a category, PI type and level for every column of t and
+// a category and level for t. It never returns raw sampled values: evidence
+// carries masked samples and ratios only.
+func (e *Engine) Classify(t Table, o Options) TableLabel {
+	tl := TableLabel{Columns: make([]ColumnLabel, len(t.Columns)), Caveat: Caveat}
+	ind, hasInd := e.industry(o.Industry)
+	if hasInd {
+		tl.Evidence = append(tl.Evidence, Evidence{Kind: KindIndustry, Rule: "industry." + ind.Key,
+			Detail: fmt.Sprintf("行业规则包：%s %s (%s)", ind.NameZH, strings.Join(ind.Codes, "/"), ind.NameEN)})
+	} else if o.Industry != "" {
+		tl.Evidence = append(tl.Evidence, Evidence{Kind: KindIndustry, Rule: "industry.unknown",
+			Detail: fmt.Sprintf("未识别的行业 %q，仅使用通用规则", o.Industry)})
+	}
+	tableNorm, tableCommentNorm := normalize(t.Name), normalize(t.Comment)
+
+	// Table context from table name and comment.
+	var ctxRule *tableRule
+	var ctxKW, ctxKind string
+	ctxSpec := -1
+	for _, src := range []struct{ norm, kind string }{{tableNorm, KindName}, {tableCommentNorm, KindComment}} {
+		for owner, h := range bestHits(e.tableIdx.find(src.norm)) {
+			r := &e.tables[owner]
+			if h.spec() > ctxSpec || h.spec() == ctxSpec && src.kind == KindComment {
+				ctxRule, ctxKW, ctxKind, ctxSpec = r, h.keyword, src.kind, h.spec()
+			}
+		}
+	}
+	if ctxRule != nil {
+		where := "表名"
+		if ctxKind == KindComment {
+			where = "表注释"
+		}
+		tl.Evidence = append(tl.Evidence, Evidence{Kind: KindContext, Rule: ctxRule.id,
+			Detail: fmt.Sprintf("%s含关键词“%s”→ %s（%s）", where, ctxKW, ctxRule.category, ctxRule.title)})
+	}
+
+	// Pass one: each column on its own.
+	facts := make([]columnFacts, len(t.Columns))
+	for i, c := range t.Columns {
+		facts[i] = e.analyseColumn(c)
+	}
+
+	// Table category: context, else the confidence-weighted majority of
+	// explicit non-technical column categories.
+	weights := map[string]float64{}
+	anyPI := false
+	for _, f := range facts {
+		if !f.pending && f.label.Category != "tech" {
+			weights[f.label.Category] += f.catConf
+		}
+		anyPI = anyPI || f.label.PI != ""
+	}
+	majority := ""
+	cats := make([]string, 0, len(weights))
+	for c := range weights {
+		cats = append(cats, c)
+	}
+	sort.Strings(cats)
+	for _, c := range cats {
+		if majority == "" || weights[c] > weights[majority] {
+			majority = c
+		}
+	}
+	switch {
+	case ctxRule != nil:
+		tl.Category = ctxRule.category
+	case majority != "":
+		tl.Category = majority
+		tl.Evidence = append(tl.Evidence, Evidence{Kind: KindPolicy, Rule: "policy.majority",
+			Detail: fmt.Sprintf("无表级关键词，取列类别的加权多数 %s", majority)})
+	case anyPI:
+		tl.Category = e.pol.piCategory
+	default:
+		tl.Category = e.pol.defaultCategory
+	}
+
+	// Pass two: inherit categories, then grade.
+	rowsUnknownNoted := map[string]bool{}
+	for i := range facts {
+		f := &facts[i]
+		if f.pending {
+			e.inherit(f, ctxRule, majority, tl.Category)
+		}
+		f.label.Confidence = round2(f.catConf)
+		if f.label.PI != "" {
+			f.label.Confidence = round2(f.piConf)
+			f.label.SensitivePI = e.pol.isSensitive(f.label.PI)
+			if f.label.SensitivePI {
+				f.label.Evidence = append(f.label.Evidence, Evidence{Kind: KindPolicy, Rule: "policy.sensitive_pi",
+					Detail: fmt.Sprintf("%s 属于敏感个人信息（%s%s）", f.label.PI, e.pol.sensitiveBasis, confirmedNote(e.pol.sensitiveOK))})
+			}
+		}
+		e.grade(t, f, ind.Key, hasInd, tableNorm, tableCommentNorm, &tl, rowsUnknownNoted)
+		tl.Columns[i] = f.label
+	}
+
+	// 就高从严: the table takes its highest column level.
+	tl.Level = LevelGeneral
+	for _, c := range tl.Columns {
+		if levelRank(c.Level) > levelRank(tl.Level) {
+			tl.Level = c.Level
+		}
+	}
+	if tl.Level == LevelGeneral {
+		tl.SubLevel = e.pol.defaultSubLevel
+		if len(tl.Columns) > 0 {
+			tl.SubLevel = 0
+			for _, c := range tl.Columns {
+				tl.SubLevel = max(tl.SubLevel, c.SubLevel)
+			}
+		}
+	}
+	tl.Evidence = append(tl.Evidence, Evidence{Kind: KindPolicy, Rule: "policy.highest",
+		Detail: fmt.Sprintf("就高从严：数据集取所含数据的最高级别 → %s", levelText(tl.Level, tl.SubLevel))})
+	return tl
+}
+
+// analyseColumn runs the name, comment and content detectors on one column.
+func (e *Engine) analyseColumn(c Column) columnFacts {
+	f := columnFacts{nameNorm: normalize(c.Name), commentNorm: normalize(c.Comment)}
+	for _, src := range []struct{ norm, kind string }{{f.nameNorm, KindName}, {f.commentNorm, KindComment}} {
+		conf := e.pol.confName
+		if src.kind == KindComment {
+			conf = e.pol.confComment
+		}
+		for owner, h := range bestHits(e.nameIdx.find(src.norm)) {
+			r := &e.names[owner]
+			nf := &nameFinding{rule: r, kind: src.kind, keyword: h.keyword, spec: h.spec(), conf: conf}
+			if r.pi != "" && (f.piName == nil || better(nf, f.piName)) {
+				f.piName = nf
+			}
+			if r.category != "" && (f.catName == nil || better(nf, f.catName)) {
+				f.catName = nf
+			}
+		}
+	}
+	f.content = e.scanValues(c, &f)
+
+	l := &f.label
+	for _, nf := range []*nameFinding{f.catName, f.piName} {
+		if nf == nil || (nf == f.piName && nf == f.catName && len(l.Evidence) > 0) {
+			continue
+		}
+		where := "列名"
+		if nf.kind == KindComment {
+			where = "列注释"
+		}
+		what := nf.rule.category
+		if nf.rule.pi != "" {
+			what = strings.TrimPrefix(strings.Join([]string{nf.rule.category, nf.rule.pi}, " "), " ")
+		}
+		l.Evidence = append(l.Evidence, Evidence{Kind: nf.kind, Rule: nf.rule.id,
+			Detail: fmt.Sprintf("%s含“%s”→ %s（%s）", where, nf.keyword, what, nf.rule.title)})
+	}
+	if cf := f.content; cf != nil {
+		d := fmt.Sprintf("%d/%d 个非空样本符合（%.0f%%）", cf.matched, cf.n, 100*cf.ratio())
+		if cf.validated > 0 {
+			d += fmt.Sprintf("，%d 个通过校验", cf.validated)
+		}
+		d += "：" + cf.rule.title
+		if cf.context != "" {
+			d += fmt.Sprintf("；上下文“%s”", cf.context)
+		}
+		if len(cf.samples) > 0 {
+			d += "；样本 " + strings.Join(cf.samples, ", ")
+		}
+		l.Evidence = append(l.Evidence, Evidence{Kind: KindContent, Rule: cf.rule.id, Detail: d})
+	}
+
+	// PI: content first, then names.
+	switch {
+	case f.content != nil && f.content.rule.pi != "":
+		l.PI, f.piConf = f.content.rule.pi, f.content.conf
+	case f.piName != nil:
+		l.PI, f.piConf = f.piName.rule.pi, f.piName.conf
+	}
+
+	// Category: an explicit name category (tech only when content found
+	// nothing), then a strong content category; otherwise inherit later.
+	contentFound := f.content != nil
+	switch {
+	case f.catName != nil && !(f.catName.rule.category == "tech" && (contentFound || l.PI != "")):
+		l.Category, f.catConf = f.catName.rule.category, f.catName.conf
+		if contentFound && f.content.rule.category == l.Category {
+			f.catConf = math.Max(f.catConf, f.content.conf)
+		}
+	case contentFound && f.content.rule.category != "" && !f.content.rule.categoryAfterContext:
+		l.Category, f.catConf = f.content.rule.category, f.content.conf
+	default:
+		f.pending = true
+	}
+	return f
+}
+
+// better orders name findings: more specific keyword first, comment over name.
+func better(a, b *nameFinding) bool {
+	if a.spec != b.spec {
+		return a.spec > b.spec
+	}
+	return a.kind == KindComment && b.kind != KindComment
+}
+
+// scanValues runs every content rule over the column's sample and returns the
+// most confident one that reaches its ratio, or nil.
+func (e *Engine) scanValues(c Column, f *columnFacts) *contentFinding {
+	vals := make([]string, 0, min(len(c.Values), e.pol.maxValues))
+	for _, v := range c.Values {
+		if v = strings.TrimSpace(v); v != "" {
+			vals = append(vals, v)
+			if len(vals) == e.pol.maxValues {
+				break
+			}
+		}
+	}
+	n := len(vals)
+	if n < e.pol.minValues || n == 0 {
+		return nil
+	}
+	ctx := map[int]string{}
+	for _, norm := range []string{f.nameNorm, f.commentNorm} {
+		for _, h := range e.ctxIdx.find(norm) {
+			if _, ok := ctx[h.owner]; !ok {
+				ctx[h.owner] = h.keyword
+			}
+		}
+	}
+	distinct := -1.0
+	var best *contentFinding
+	for ri := range e.content {
+		r := &e.content[ri]
+		kw, hasCtx := ctx[ri]
+		if !hasCtx && f.piName != nil && r.pi != "" && f.piName.rule.pi == r.pi {
+			kw, hasCtx = f.piName.rule.title, true
+		}
+		if r.requireContext && !hasCtx {
+			continue
+		}
+		minRatio := e.pol.minRatio
+		if r.minRatio > 0 {
+			minRatio = r.minRatio
+		}
+		need := int(math.Ceil(minRatio * float64(n)))
+		allowFail := n - need
+		matched, validated, failed := 0, 0, 0
+		var samples []string
+		for _, v := range vals {
+			s := r.check(v)
+			if s == 0 {
+				failed++
+				if failed > allowFail {
+					break
+				}
+				continue
+			}
+			matched++
+			if s == 2 {
+				validated++
+			}
+			if len(samples) < 2 {
+				samples = append(samples, Mask(r.mask, v))
+			}
+		}
+		if matched < need || matched == 0 {
+			continue
+		}
+		if r.minDistinct > 0 {
+			if distinct < 0 {
+				seen := make(map[string]struct{}, n)
+				for _, v := range vals {
+					seen[v] = struct{}{}
+				}
+				distinct = float64(len(seen)) / float64(n)
+			}
+			if distinct < r.minDistinct {
+				continue
+			}
+		}
+		conf := e.pol.confPattern
+		if validated >= need {
+			conf = e.pol.confValidated
+		}
+		if hasCtx {
+			conf = e.pol.confContext
+		}
+		conf -= (1 - float64(matched)/float64(n)) * 0.1
+		cf := &contentFinding{rule: r, matched: matched, validated: validated, n: n, conf: conf, samples: samples}
+		if hasCtx {
+			cf.context = kw
+		}
+		if best == nil || cf.conf > best.conf || cf.conf == best.conf && cf.matched > best.matched {
+			best = cf
+		}
+	}
+	return best
+}
+
+// inherit gives a pending column the table's context category, a weak
+// content category, or the majority/PI/default category.
+func (e *Engine) inherit(f *columnFacts, ctx *tableRule, majority, tableCat string) {
+	l := &f.label
+	switch {
+	case ctx != nil:
+		l.Category, f.catConf = ctx.category, e.pol.confTable
+		l.Evidence = append(l.Evidence, Evidence{Kind: KindContext, Rule: ctx.id,
+			Detail: fmt.Sprintf("按表上下文归入 %s（%s）", ctx.category, ctx.title)})
+	case f.content != nil && f.content.rule.category != "":
+		l.Category, f.catConf = f.content.rule.category, f.content.conf*0.8
+	case majority != "":
+		l.Category, f.catConf = majority, e.pol.confMajority
+		l.Evidence = append(l.Evidence, Evidence{Kind: KindPolicy, Rule: "policy.majority",
+			Detail: fmt.Sprintf("无列级依据，取表内多数类别 %s", majority)})
+	case l.PI != "":
+		l.Category, f.catConf = e.pol.piCategory, e.pol.confMajority
+		l.Evidence = append(l.Evidence, Evidence{Kind: KindPolicy, Rule: "policy.pi_category",
+			Detail: fmt.Sprintf("个人信息默认归入 %s", e.pol.piCategory)})
+	default:
+		l.Category, f.catConf = tableCat, e.pol.confFallback
+		l.Evidence = append(l.Evidence, Evidence{Kind: KindPolicy, Rule: "policy.default_category",
+			Detail: fmt.Sprintf("无依据，默认归入 %s，需人工确认", tableCat)})
+	}
+}
+
+// grade applies the policy and (selected industry's) grading rules to one column.
+func (e *Engine) grade(t Table, f *columnFacts, industry string, hasInd bool, tableNorm, tableCommentNorm string, tl *TableLabel, noted map[string]bool) {
+	l := &f.label
+	l.Level, l.SubLevel = LevelGeneral, 0
+	fired := false
+	for gi := range e.grades {
+		g := &e.grades[gi]
+		if g.industry != "" && (!hasInd || g.industry != industry) {
+			continue
+		}
+		ok, rowsUnknown := e.gradeMatches(g, t, f, tableNorm, tableCommentNorm)
+		if rowsUnknown && !noted[g.id] {
+			noted[g.id] = true
+			tl.Evidence = append(tl.Evidence, Evidence{Kind: g.kind(), Rule: g.id,
+				Detail: fmt.Sprintf("行数未知，未能判断规模条件（≥%d）：%s；请人工核实", g.minRows, g.title)})
+		}
+		if !ok {
+			continue
+		}
+		fired = true
+		detail := fmt.Sprintf("%s → %s（依据：%s%s）", g.title, levelText(g.level, g.subLevel), g.basis, confirmedNote(g.confirmed))
+		if g.minRows > 0 {
+			detail += fmt.Sprintf("；估算行数 %d ≥ %d（以行数估算人数/规模）", t.Rows, g.minRows)
+		}
+		l.Evidence = append(l.Evidence, Evidence{Kind: g.kind(), Rule: g.id, Detail: detail})
+		switch {
+		case levelRank(g.level) > levelRank(l.Level):
+			l.Level, l.SubLevel = g.level, 0
+		case g.level == LevelGeneral && l.Level == LevelGeneral:
+			l.SubLevel = max(l.SubLevel, g.subLevel)
+		}
+	}
+	if l.Level != LevelGeneral {
+		l.SubLevel = 0
+	} else if l.SubLevel == 0 {
+		l.SubLevel = e.pol.defaultSubLevel
+	}
+	if !fired {
+		l.Evidence = append(l.Evidence, Evidence{Kind: KindPolicy, Rule: "policy.default_sublevel",
+			Detail: fmt.Sprintf("未命中分级规则，默认%s", levelText(LevelGeneral, l.SubLevel))})
+	}
+}
+
+// gradeMatches reports whether g applies to the column, and whether it
+// would have applied had the row count been known.
+func (e *Engine) gradeMatches(g *gradeRule, t Table, f *columnFacts, tableNorm, tableCommentNorm string) (ok, rowsUnknown bool) {
+	l := &f.label
+	if l.Category == "tech" && !contains(g.categories, "tech") {
+		return false, false
+	}
+	if len(g.categories) > 0 && !contains(g.categories, l.Category) {
+		return false, false
+	}
+	if len(g.pi) > 0 && (l.PI == "" || !contains(g.pi, "*") && !contains(g.pi, l.PI)) {
+		return false, false
+	}
+	if g.sensitive != nil && *g.sensitive != e.pol.isSensitive(l.PI) {
+		return false, false
+	}
+	if g.keywords != nil && !anyIn(g.keywords, tableNorm, tableCommentNorm, f.nameNorm, f.commentNorm) {
+		return false, false
+	}
+	if g.tableKeywords != nil && !anyIn(g.tableKeywords, tableNorm, tableCommentNorm) {
+		return false, false
+	}
+	if g.colKeywords != nil && !anyIn(g.colKeywords, f.nameNorm, f.commentNorm) {
+		return false, false
+	}
+	if g.minRows > 0 {
+		if t.Rows < 0 {
+			return false, true
+		}
+		if t.Rows < g.minRows {
+			return false, false
+		}
+	}
+	return true, false
+}
+
+func anyIn(k *kwIndex, norms ...string) bool {
+	for _, n := range norms {
+		if _, ok := k.any(n); ok {
+			return true
+		}
+	}
+	return false
+}
+
+func contains(list []string, s string) bool {
+	for _, x := range list {
+		if x == s {
+			return true
+		}
+	}
+	return false
+}
+
+func confirmedNote(ok bool) string {
+	if ok {
+		return "，依据已确认"
+	}
+	return "，依据未确认[U]，为可配置的建议"
+}
+
+func levelText(level string, sub int) string {
+	switch level {
+	case LevelCore:
+		return "核心数据"
+	case LevelImportant:
+		return "重要数据"
+	}
+	if sub > 0 {
+		return fmt.Sprintf("一般数据（%d级）", sub)
+	}
+	return "一般数据"
+}
+
+func round2(f float64) float64 { return math.Round(f*100) / 100 }

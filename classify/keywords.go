@@ -1,0 +1,214 @@
+package classify
+
+import (
+	"strings"
+	"unicode"
+	"unicode/utf8"
+
+	"github.com/coregx/ahocorasick"
+)
+
+// tokens splits an identifier or comment into lower-case tokens at
+// non-alphanumeric characters, camelCase humps, letter/digit boundaries and
+// Han/ASCII boundaries; a run of Han characters is one token.
+func tokens(s string) []string {
+	var out []string
+	var cur []rune
+	flush := func() {
+		if len(cur) > 0 {
+			out = append(out, strings.ToLower(string(cur)))
+			cur = cur[:0]
+		}
+	}
+	class := func(r rune) int {
+		switch {
+		case r >= 'a' && r <= 'z':
+			return 1
+		case r >= 'A' && r <= 'Z':
+			return 2
+		case r >= '0' && r <= '9':
+			return 3
+		case unicode.Is(unicode.Han, r):
+			return 4
+		case unicode.IsLetter(r):
+			return 1
+		}
+		return 0
+	}
+	rs := []rune(s)
+	for i, r := range rs {
+		c := class(r)
+		if c == 0 {
+			flush()
+			continue
+		}
+		if len(cur) > 0 {
+			p := class(cur[len(cur)-1])
+			switch {
+			case p == c:
+			case p == 2 && c == 1:
+				// "HTTPServer": the last capital starts the new word.
+				if len(cur) > 1 && class(cur[len(cur)-2]) == 2 {
+					last := cur[len(cur)-1]
+					cur = cur[:len(cur)-1]
+					flush()
+					cur = append(cur, last)
+				}
+			case p == 1 && c == 2:
+				flush()
+			default:
+				flush()
+			}
+		}
+		cur = append(cur, r)
+		_ = i
+	}
+	flush()
+	return out
+}
+
+// normalize turns text into " tok tok … " so whole-token keywords can be
+// found by substring search with their surrounding spaces.
+func normalize(s string) string {
+	t := tokens(s)
+	if len(t) == 0 {
+		return ""
+	}
+	return " " + strings.Join(t, " ") + " "
+}
+
+// keywordPattern returns the search pattern for a keyword: pure Han
+// keywords match as substrings, anything else as a whole-token sequence.
+func keywordPattern(kw string) string {
+	kw = strings.TrimSpace(kw)
+	han := true
+	for _, r := range kw {
+		if !unicode.Is(unicode.Han, r) {
+			han = false
+			break
+		}
+	}
+	if han {
+		return kw
+	}
+	return normalize(kw)
+}
+
+// kwHit is one keyword occurrence attributed to its owning rule.
+type kwHit struct {
+	owner   int
+	exclude bool
+	keyword string
+	start   int
+	end     int
+}
+
+// spec is the specificity of a hit: the matched length without delimiters.
+func (h kwHit) spec() int { return utf8.RuneCountInString(strings.TrimSpace(h.keyword)) + strings.Count(strings.TrimSpace(h.keyword), " ")*2 }
+
+type kwOwner struct {
+	owner   int
+	exclude bool
+	keyword string
+}
+
+// kwIndex finds the keywords of many rules at once with one Aho–Corasick
+// automaton; it is immutable after construction.
+type kwIndex struct {
+	ac     *ahocorasick.Automaton
+	owners [][]kwOwner // by pattern id
+}
+
+// kwBuilder collects keywords before building a kwIndex.
+type kwBuilder struct {
+	ids    map[string]int
+	pats   []string
+	owners [][]kwOwner
+}
+
+func (b *kwBuilder) add(owner int, keyword string, exclude bool) {
+	p := keywordPattern(keyword)
+	if strings.TrimSpace(p) == "" {
+		return
+	}
+	if b.ids == nil {
+		b.ids = map[string]int{}
+	}
+	id, ok := b.ids[p]
+	if !ok {
+		id = len(b.pats)
+		b.ids[p] = id
+		b.pats = append(b.pats, p)
+		b.owners = append(b.owners, nil)
+	}
+	b.owners[id] = append(b.owners[id], kwOwner{owner: owner, exclude: exclude, keyword: keyword})
+}
+
+func (b *kwBuilder) build() (*kwIndex, error) {
+	if len(b.pats) == 0 {
+		return &kwIndex{}, nil
+	}
+	ac, err := ahocorasick.NewBuilder().AddStrings(b.pats).Build()
+	if err != nil {
+		return nil, err
+	}
+	return &kwIndex{ac: ac, owners: b.owners}, nil
+}
+
+// find returns every keyword hit in the normalized text norm.
+func (k *kwIndex) find(norm string) []kwHit {
+	if k == nil || k.ac == nil || norm == "" {
+		return nil
+	}
+	var hits []kwHit
+	for _, m := range k.ac.FindAllOverlapping([]byte(norm)) {
+		for _, o := range k.owners[m.PatternID] {
+			hits = append(hits, kwHit{owner: o.owner, exclude: o.exclude, keyword: o.keyword, start: m.Start, end: m.End})
+		}
+	}
+	return hits
+}
+
+// any reports whether some non-exclude keyword occurs in norm.
+func (k *kwIndex) any(norm string) (string, bool) {
+	for _, h := range k.find(norm) {
+		if !h.exclude {
+			return h.keyword, true
+		}
+	}
+	return "", false
+}
+
+// bestHits keeps, per owner, the most specific hit that no longer hit of
+// another owner contains, and drops owners with an exclude hit.
+func bestHits(hits []kwHit) map[int]kwHit {
+	excluded := map[int]bool{}
+	for _, h := range hits {
+		if h.exclude {
+			excluded[h.owner] = true
+		}
+	}
+	best := map[int]kwHit{}
+	for i, h := range hits {
+		if h.exclude || excluded[h.owner] {
+			continue
+		}
+		inside := false
+		for j, o := range hits {
+			if i == j || o.owner == h.owner || o.exclude || excluded[o.owner] {
+				continue
+			}
+			if o.start <= h.start && o.end >= h.end && (o.end-o.start) > (h.end-h.start) {
+				inside = true
+				break
+			}
+		}
+		if inside {
+			continue
+		}
+		if b, ok := best[h.owner]; !ok || h.spec() > b.spec() {
+			best[h.owner] = h
+		}
+	}
+	return best
+}

@@ -1,0 +1,386 @@
+package classify
+
+import (
+	"bytes"
+	"errors"
+	"fmt"
+	"reflect"
+	"sort"
+	"strings"
+
+	"go.yaml.in/yaml/v3"
+)
+
+// The raw types mirror the pack YAML (packs/README.md). They are decoded,
+// validated with every problem collected, then compiled into the Engine.
+
+// pos remembers where a mapping and each of its keys start.
+type pos struct {
+	line   int
+	fields map[string]int
+}
+
+func posOf(n *yaml.Node) pos {
+	p := pos{line: n.Line, fields: map[string]int{}}
+	if n.Kind == yaml.MappingNode {
+		for i := 0; i+1 < len(n.Content); i += 2 {
+			p.fields[n.Content[i].Value] = n.Content[i].Line
+		}
+	}
+	return p
+}
+
+func (p pos) at(field string) int {
+	if l, ok := p.fields[field]; ok {
+		return l
+	}
+	return p.line
+}
+
+type rawFile struct {
+	Pack     rawPackHeader `yaml:"pack"`
+	Industry *rawIndustry  `yaml:"industry"`
+	Policy   *rawPolicy    `yaml:"policy"`
+	Content  []rawContent  `yaml:"content"`
+	Names    []rawName     `yaml:"names"`
+	Tables   []rawTable    `yaml:"tables"`
+	Grading  []rawGrade    `yaml:"grading"`
+}
+
+type rawPackHeader struct {
+	Name        string `yaml:"name"`
+	Version     string `yaml:"version"`
+	Description string `yaml:"description"`
+	pos
+}
+
+func (r *rawPackHeader) UnmarshalYAML(n *yaml.Node) error {
+	type plain rawPackHeader
+	r.pos = posOf(n)
+	return n.Decode((*plain)(r))
+}
+
+type rawIndustry struct {
+	Key    string   `yaml:"key"`
+	Codes  []string `yaml:"codes"`
+	NameZH string   `yaml:"name_zh"`
+	NameEN string   `yaml:"name_en"`
+	pos
+}
+
+func (r *rawIndustry) UnmarshalYAML(n *yaml.Node) error {
+	type plain rawIndustry
+	r.pos = posOf(n)
+	return n.Decode((*plain)(r))
+}
+
+type rawConfidence struct {
+	Pattern   *float64 `yaml:"pattern"`
+	Validated *float64 `yaml:"validated"`
+	Context   *float64 `yaml:"context"`
+	Name      *float64 `yaml:"name"`
+	Comment   *float64 `yaml:"comment"`
+	Table     *float64 `yaml:"table"`
+	Majority  *float64 `yaml:"majority"`
+	Fallback  *float64 `yaml:"fallback"`
+}
+
+type rawSensitive struct {
+	Types     []string `yaml:"types"`
+	Basis     string   `yaml:"basis"`
+	Confirmed *bool    `yaml:"confirmed"`
+}
+
+type rawPolicy struct {
+	MinRatio        *float64       `yaml:"min_ratio"`
+	MinValues       *int           `yaml:"min_values"`
+	MaxValues       *int           `yaml:"max_values"`
+	Confidence      *rawConfidence `yaml:"confidence"`
+	DefaultCategory *string        `yaml:"default_category"`
+	PICategory      *string        `yaml:"pi_category"`
+	DefaultSubLevel *int           `yaml:"default_sublevel"`
+	SensitivePI     *rawSensitive  `yaml:"sensitive_pi"`
+	pos
+}
+
+func (r *rawPolicy) UnmarshalYAML(n *yaml.Node) error {
+	type plain rawPolicy
+	r.pos = posOf(n)
+	return n.Decode((*plain)(r))
+}
+
+// rawExample is a scalar (the rule's primary input) or a mapping.
+type rawExample struct {
+	Value        string   `yaml:"value"`
+	Table        string   `yaml:"table"`
+	TableComment string   `yaml:"table_comment"`
+	Column       string   `yaml:"column"`
+	Comment      string   `yaml:"comment"`
+	Values       []string `yaml:"values"`
+	Rows         *int64   `yaml:"rows"`
+	scalar       bool
+	pos
+}
+
+func (r *rawExample) UnmarshalYAML(n *yaml.Node) error {
+	r.pos = posOf(n)
+	if n.Kind == yaml.ScalarNode {
+		r.scalar = true
+		return n.Decode(&r.Value)
+	}
+	type plain rawExample
+	return n.Decode((*plain)(r))
+}
+
+type rawExamples struct {
+	Match   []rawExample `yaml:"match"`
+	NoMatch []rawExample `yaml:"no_match"`
+}
+
+type rawContent struct {
+	ID                   string      `yaml:"id"`
+	Title                string      `yaml:"title"`
+	Validator            string      `yaml:"validator"`
+	Pattern              string      `yaml:"pattern"`
+	PI                   string      `yaml:"pi"`
+	Category             string      `yaml:"category"`
+	CategoryAfterContext bool        `yaml:"category_after_context"`
+	Context              []string    `yaml:"context"`
+	RequireContext       bool        `yaml:"require_context"`
+	MinRatio             *float64    `yaml:"min_ratio"`
+	MinDistinct          *float64    `yaml:"min_distinct"`
+	Mask                 string      `yaml:"mask"`
+	Basis                string      `yaml:"basis"`
+	Confirmed            *bool       `yaml:"confirmed"`
+	Examples             rawExamples `yaml:"examples"`
+	pos
+}
+
+func (r *rawContent) UnmarshalYAML(n *yaml.Node) error {
+	type plain rawContent
+	r.pos = posOf(n)
+	return n.Decode((*plain)(r))
+}
+
+type rawName struct {
+	ID       string      `yaml:"id"`
+	Title    string      `yaml:"title"`
+	Category string      `yaml:"category"`
+	PI       string      `yaml:"pi"`
+	Keywords []string    `yaml:"keywords"`
+	Exclude  []string    `yaml:"exclude"`
+	Basis    string      `yaml:"basis"`
+	Examples rawExamples `yaml:"examples"`
+	pos
+}
+
+func (r *rawName) UnmarshalYAML(n *yaml.Node) error {
+	type plain rawName
+	r.pos = posOf(n)
+	return n.Decode((*plain)(r))
+}
+
+type rawTable struct {
+	ID       string      `yaml:"id"`
+	Title    string      `yaml:"title"`
+	Category string      `yaml:"category"`
+	Keywords []string    `yaml:"keywords"`
+	Exclude  []string    `yaml:"exclude"`
+	Examples rawExamples `yaml:"examples"`
+	pos
+}
+
+func (r *rawTable) UnmarshalYAML(n *yaml.Node) error {
+	type plain rawTable
+	r.pos = posOf(n)
+	return n.Decode((*plain)(r))
+}
+
+type rawWhen struct {
+	Categories     []string `yaml:"categories"`
+	PI             []string `yaml:"pi"`
+	SensitivePI    *bool    `yaml:"sensitive_pi"`
+	Keywords       []string `yaml:"keywords"`
+	TableKeywords  []string `yaml:"table_keywords"`
+	ColumnKeywords []string `yaml:"column_keywords"`
+	MinRows        int64    `yaml:"min_rows"`
+}
+
+type rawGrade struct {
+	ID        string      `yaml:"id"`
+	Title     string      `yaml:"title"`
+	Level     string      `yaml:"level"`
+	SubLevel  int         `yaml:"sublevel"`
+	When      rawWhen     `yaml:"when"`
+	Basis     string      `yaml:"basis"`
+	Confirmed *bool       `yaml:"confirmed"`
+	Examples  rawExamples `yaml:"examples"`
+	pos
+}
+
+func (r *rawGrade) UnmarshalYAML(n *yaml.Node) error {
+	type plain rawGrade
+	r.pos = posOf(n)
+	return n.Decode((*plain)(r))
+}
+
+// Problem is one validation problem in a pack file.
+type Problem struct {
+	File  string
+	Line  int
+	Field string
+	Msg   string
+}
+
+func (p Problem) String() string {
+	if p.Field == "" {
+		return fmt.Sprintf("%s:%d: %s", p.File, p.Line, p.Msg)
+	}
+	return fmt.Sprintf("%s:%d: %s: %s", p.File, p.Line, p.Field, p.Msg)
+}
+
+// PackError lists every problem found while loading rule packs.
+type PackError struct {
+	Problems []Problem
+}
+
+func (e *PackError) Error() string {
+	var b strings.Builder
+	fmt.Fprintf(&b, "rule packs: %d problem(s)", len(e.Problems))
+	for _, p := range e.Problems {
+		b.WriteString("\n  ")
+		b.WriteString(p.String())
+	}
+	return b.String()
+}
+
+// packFile is one pack file's bytes and where it came from.
+type packFile struct {
+	name string // shown in problems: "embedded:packs/base.yaml" or a path
+	base string // base name, the sort key of the canonical digest
+	data []byte
+}
+
+// parsed is one decoded pack file.
+type parsed struct {
+	file packFile
+	raw  rawFile
+}
+
+// problems collects validation problems for one file.
+type problems struct {
+	list *[]Problem
+	file string
+}
+
+func (p problems) add(line int, field, format string, args ...any) {
+	*p.list = append(*p.list, Problem{File: p.file, Line: line, Field: field, Msg: fmt.Sprintf(format, args...)})
+}
+
+// canonical returns the bytes that are hashed: UTF-8 BOM removed and line
+// endings normalised to LF.
+func canonical(b []byte) []byte {
+	b = bytes.TrimPrefix(b, []byte("\xef\xbb\xbf"))
+	if bytes.IndexByte(b, '\r') >= 0 {
+		b = bytes.ReplaceAll(b, []byte("\r\n"), []byte("\n"))
+		b = bytes.ReplaceAll(b, []byte("\r"), []byte("\n"))
+	}
+	return b
+}
+
+// decodeFile parses one pack file, reporting unknown keys and type errors
+// with their lines.
+func decodeFile(f packFile, list *[]Problem) (rawFile, bool) {
+	pr := problems{list: list, file: f.name}
+	var raw rawFile
+	var doc yaml.Node
+	if err := yaml.Unmarshal(canonical(f.data), &doc); err != nil {
+		line := 0
+		msg := err.Error()
+		if _, err2 := fmt.Sscanf(strings.TrimPrefix(msg, "yaml: "), "line %d:", &line); err2 == nil {
+			msg = msg[strings.Index(msg, ":")+1:]
+			if i := strings.Index(msg, ": "); i >= 0 {
+				msg = msg[i+2:]
+			}
+		}
+		pr.add(line, "", "invalid YAML: %s", strings.TrimSpace(strings.TrimPrefix(msg, "yaml:")))
+		return raw, false
+	}
+	if len(doc.Content) == 0 {
+		pr.add(1, "", "empty pack file")
+		return raw, false
+	}
+	root := doc.Content[0]
+	if root.Kind != yaml.MappingNode {
+		pr.add(root.Line, "", "pack file must be a mapping")
+		return raw, false
+	}
+	checkKeys(root, reflect.TypeOf(raw), "", pr)
+	if err := root.Decode(&raw); err != nil {
+		var te *yaml.TypeError
+		if errors.As(err, &te) {
+			for _, m := range te.Errors {
+				line := 0
+				if _, err := fmt.Sscanf(m, "line %d:", &line); err == nil {
+					m = strings.TrimSpace(m[strings.Index(m, ":")+1:])
+				}
+				pr.add(line, "", "%s", m)
+			}
+		} else {
+			pr.add(root.Line, "", "%v", err)
+		}
+		return raw, false
+	}
+	return raw, true
+}
+
+// checkKeys reports mapping keys that have no field in t, recursively.
+func checkKeys(n *yaml.Node, t reflect.Type, path string, pr problems) {
+	for t.Kind() == reflect.Pointer {
+		t = t.Elem()
+	}
+	switch t.Kind() {
+	case reflect.Struct:
+		if n.Kind != yaml.MappingNode {
+			return // type error reported by Decode (or a scalar example)
+		}
+		fields := map[string]reflect.Type{}
+		for i := 0; i < t.NumField(); i++ {
+			f := t.Field(i)
+			tag := strings.Split(f.Tag.Get("yaml"), ",")[0]
+			if tag == "" || tag == "-" || !f.IsExported() {
+				continue
+			}
+			fields[tag] = f.Type
+		}
+		for i := 0; i+1 < len(n.Content); i += 2 {
+			k, v := n.Content[i], n.Content[i+1]
+			ft, ok := fields[k.Value]
+			field := joinPath(path, k.Value)
+			if !ok {
+				known := make([]string, 0, len(fields))
+				for f := range fields {
+					known = append(known, f)
+				}
+				sort.Strings(known)
+				pr.add(k.Line, field, "unknown field (known: %s)", strings.Join(known, ", "))
+				continue
+			}
+			checkKeys(v, ft, field, pr)
+		}
+	case reflect.Slice:
+		if n.Kind != yaml.SequenceNode {
+			return
+		}
+		for i, c := range n.Content {
+			checkKeys(c, t.Elem(), fmt.Sprintf("%s[%d]", path, i), pr)
+		}
+	}
+}
+
+func joinPath(a, b string) string {
+	if a == "" {
+		return b
+	}
+	return a + "." + b
+}
