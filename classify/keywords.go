@@ -104,7 +104,9 @@ type kwHit struct {
 }
 
 // spec is the specificity of a hit: the matched length without delimiters.
-func (h kwHit) spec() int { return utf8.RuneCountInString(strings.TrimSpace(h.keyword)) + strings.Count(strings.TrimSpace(h.keyword), " ")*2 }
+func (h kwHit) spec() int {
+	return utf8.RuneCountInString(strings.TrimSpace(h.keyword)) + strings.Count(strings.TrimSpace(h.keyword), " ")*2
+}
 
 type kwOwner struct {
 	owner   int

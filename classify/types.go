@@ -116,9 +116,13 @@ func Categories() []string { return strings.Fields(categoryList) }
 // PITypes returns the personal-information type codes.
 func PITypes() []string { return strings.Fields(piList) }
 
-func isCategory(s string) bool { return s != "" && !strings.Contains(s, " ") && strings.Contains(" "+categoryList+" ", " "+s+" ") }
+func isCategory(s string) bool {
+	return s != "" && !strings.Contains(s, " ") && strings.Contains(" "+categoryList+" ", " "+s+" ")
+}
 
-func isPIType(s string) bool { return s != "" && !strings.Contains(s, " ") && strings.Contains(" "+piList+" ", " "+s+" ") }
+func isPIType(s string) bool {
+	return s != "" && !strings.Contains(s, " ") && strings.Contains(" "+piList+" ", " "+s+" ")
+}
 
 func levelRank(l string) int {
 	switch l {
