@@ -1,0 +1,39 @@
+// Draws the overview's ECharts bar charts from the JSON the server embedded
+// in #chart-data. Loaded only when the page has charts; no inline scripts.
+(function () {
+  "use strict";
+  var src = document.getElementById("chart-data");
+  if (!src || typeof echarts === "undefined") { return; }
+  var data;
+  try { data = JSON.parse(src.textContent); } catch (e) { return; }
+  var charts = [];
+  document.querySelectorAll(".chart[data-series]").forEach(function (el) {
+    var items = data[el.getAttribute("data-series")] || [];
+    if (!items.length) { return; }
+    var chart = echarts.init(el, null, { renderer: "canvas" });
+    chart.setOption({
+      animation: false,
+      grid: { left: 8, right: 24, top: 8, bottom: 8, containLabel: true },
+      tooltip: { trigger: "axis", axisPointer: { type: "shadow" } },
+      xAxis: { type: "value", minInterval: 1, splitLine: { lineStyle: { color: "#eef1f5" } } },
+      yAxis: {
+        type: "category", inverse: true,
+        data: items.map(function (i) { return i.name; }),
+        axisLabel: { width: 150, overflow: "truncate", color: "#3c4858" }
+      },
+      series: [{
+        name: el.getAttribute("data-label") || "",
+        type: "bar", barMaxWidth: 18,
+        itemStyle: { color: "#1a5296" },
+        label: { show: true, position: "right", color: "#3c4858" },
+        data: items.map(function (i) { return i.value; })
+      }]
+    });
+    charts.push(chart);
+    el.setAttribute("data-ready", "1");
+  });
+  if (charts.length) {
+    document.body.classList.add("js-charts");
+    window.addEventListener("resize", function () { charts.forEach(function (c) { c.resize(); }); });
+  }
+})();
