@@ -1,0 +1,100 @@
+package files
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"os"
+	"path/filepath"
+	"testing"
+
+	"github.com/parquet-go/parquet-go"
+	"github.com/xuri/excelize/v2"
+
+	"github.com/shuan-dev/shuan/source"
+)
+
+func discard(source.Batch) error { return nil }
+
+var all = source.ReadOptions{Limit: 50, Full: true}
+
+func FuzzCSV(f *testing.F) {
+	f.Add([]byte("a,b\n1,2\n"))
+	f.Add([]byte("\ufeffx;y\n\"q;\"\"\";2\n"))
+	f.Add([]byte{0xB9, 0xA4, 0xD2, 0xD5, ',', '1', '\n'})
+	f.Add([]byte{0xFF, 0xFE, 'a', 0, ',', 0})
+	f.Fuzz(func(t *testing.T, data []byte) {
+		SniffDelimiter(data, ',')
+		DetectEncoding(data)
+		rows := 0
+		err := readCSV(context.Background(), bytes.NewReader(data), ',', all, func(b source.Batch) error {
+			if len(b.Values) != len(b.Columns) {
+				t.Fatalf("%d value columns for %d columns", len(b.Values), len(b.Columns))
+			}
+			rows += b.Rows
+			return nil
+		}, func(n, _ int64, _ bool) int64 { return n })
+		_ = err
+	})
+}
+
+func FuzzNDJSON(f *testing.F) {
+	f.Add([]byte("{\"a\":{\"b\":[1,{\"c\":\"x\"}]}}\n"))
+	f.Add([]byte("[1,2]\n\"s\"\nnull\n"))
+	f.Add([]byte(`[{"a":1},{"b":{"c":true}}]`))
+	f.Fuzz(func(t *testing.T, data []byte) {
+		readNDJSON(context.Background(), bytes.NewReader(data), all, discard, func(n, _ int64, _ bool) int64 { return n })
+		readJSON(context.Background(), bytes.NewReader(data), all, discard)
+		var v any
+		if json.Unmarshal(data, &v) == nil {
+			Flatten(v, func(key, typ, value string) {
+				if key == "" {
+					t.Fatalf("empty key for %q", value)
+				}
+			})
+		}
+	})
+}
+
+func FuzzXLSX(f *testing.F) {
+	x := excelize.NewFile()
+	x.SetSheetRow("Sheet1", "A1", &[]any{"姓名", "电话"})
+	x.SetSheetRow("Sheet1", "A2", &[]any{"张伟", "13800138000"})
+	var buf bytes.Buffer
+	x.Write(&buf)
+	f.Add(buf.Bytes())
+	f.Add([]byte("PK\x03\x04"))
+	f.Fuzz(func(t *testing.T, data []byte) {
+		p := filepath.Join(t.TempDir(), "f.xlsx")
+		os.WriteFile(p, data, 0o644)
+		es, err := xlsxFormat{}.tables(p)
+		if err != nil {
+			return
+		}
+		for _, e := range es {
+			xlsxFormat{}.read(context.Background(), e, all, discard)
+		}
+	})
+}
+
+func FuzzParquet(f *testing.F) {
+	type rec struct {
+		Name string `parquet:"name"`
+		N    int64  `parquet:"n,optional"`
+	}
+	var buf bytes.Buffer
+	parquet.Write(&buf, []rec{{"a", 1}, {"b", 2}})
+	f.Add(buf.Bytes())
+	f.Add([]byte("PAR1\x00\x00\x00\x00PAR1"))
+	f.Fuzz(func(t *testing.T, data []byte) {
+		p := filepath.Join(t.TempDir(), "f.parquet")
+		os.WriteFile(p, data, 0o644)
+		es, err := parquetFormat{}.tables(p)
+		if err != nil {
+			return
+		}
+		for _, e := range es {
+			parquetFormat{}.read(context.Background(), e, all, discard)
+		}
+	})
+}
