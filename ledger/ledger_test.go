@@ -302,3 +302,21 @@ func BenchmarkVerify(b *testing.B) {
 	}
 	b.ReportMetric(float64(len(recs))*float64(b.N)/b.Elapsed().Seconds(), "records/s")
 }
+
+func TestVerifyAfter(t *testing.T) {
+	recs := chain(t, 100)
+	if err := VerifyAfter(recs[49], recs[50:]); err != nil {
+		t.Fatal(err)
+	}
+	if err := VerifyAfter(recs[49], nil); err != nil {
+		t.Errorf("empty page: %v", err)
+	}
+	wantSeq(t, "gap", VerifyAfter(recs[48], recs[50:]), 50)
+	bad := clone(recs)
+	bad[70].Object = "x"
+	wantSeq(t, "changed record", VerifyAfter(bad[49], bad[50:]), 71)
+	anchor := recs[49]
+	anchor.Detail = "x"
+	wantSeq(t, "changed anchor", VerifyAfter(anchor, recs[50:]), 50)
+	wantSeq(t, "zero anchor", VerifyAfter(Record{}, recs), 0)
+}
