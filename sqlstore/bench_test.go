@@ -88,3 +88,33 @@ func BenchmarkReceiveTx(b *testing.B) {
 		})
 	}
 }
+
+// BenchmarkInsertEnvelopeBatch stores envelopes 100 to a transaction, as a
+// receiver draining a backlog could.
+func BenchmarkInsertEnvelopeBatch(b *testing.B) {
+	for _, e := range engines {
+		b.Run(e.name, func(b *testing.B) {
+			db := e.open(b)
+			now := time.Now()
+			i := 0
+			for b.Loop() {
+				err := db.Tx(ctx, func(s *sqlstore.Store) error {
+					for range 100 {
+						i++
+						_, err := s.InsertEnvelope(ctx, shuan.StoredEnvelope{
+							ID: fmt.Sprintf("env-%d", i), Kind: shuan.KindHeartbeat, Origin: "e1", Received: now, Raw: raw,
+						})
+						if err != nil {
+							return err
+						}
+					}
+					return nil
+				})
+				if err != nil {
+					b.Fatal(err)
+				}
+			}
+			b.ReportMetric(float64(b.N*100)/b.Elapsed().Seconds(), "envelopes/s")
+		})
+	}
+}

@@ -115,8 +115,12 @@ func (db *DB) Close() error {
 func (db *DB) Dialect() string { return db.dialect }
 
 // Tx runs fn in one transaction: committed when fn returns nil, rolled back
-// when it returns an error or panics. On SQLite the transaction holds the
-// write lock from its start, so transactions run one at a time.
+// when it returns an error or panics. Inside fn use only s: calling db would
+// run outside the transaction (and on SQLite wait for it to end).
+//
+// On SQLite the transaction holds the write lock from its start, so
+// transactions run one at a time. On PostgreSQL it runs at READ COMMITTED;
+// AppendDown and AppendAudit take a lock held until it ends.
 func (db *DB) Tx(ctx context.Context, fn func(s *Store) error) (err error) {
 	tx, err := db.sql.BeginTx(ctx, nil)
 	if err != nil {

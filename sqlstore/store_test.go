@@ -115,6 +115,32 @@ func TestOpenPostgresDialect(t *testing.T) {
 	}
 }
 
+// Several processes may start on one database at once (replicas of shuan
+// serve): migrations must apply exactly once.
+func TestOpenConcurrently(t *testing.T) {
+	for _, dsn := range map[string]func(testing.TB) string{
+		"sqlite":   func(tb testing.TB) string { return "sqlite:" + filepath.Join(tb.TempDir(), "node.db") },
+		"postgres": sqlstoretest.PostgresDSN,
+	} {
+		dsn := dsn(t)
+		var wg sync.WaitGroup
+		for range 5 {
+			wg.Go(func() {
+				db, err := sqlstore.Open(ctx, dsn)
+				if err != nil {
+					t.Error(err)
+					return
+				}
+				defer db.Close()
+				if err := db.PutSetting(ctx, "k", "v"); err != nil {
+					t.Error(err)
+				}
+			})
+		}
+		wg.Wait()
+	}
+}
+
 func testNodes(t *testing.T, db *sqlstore.DB) {
 	_, err := db.FindNode(ctx, "nope")
 	wantCode(t, err, shuan.ENOTFOUND)

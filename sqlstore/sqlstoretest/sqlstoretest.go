@@ -30,11 +30,26 @@ func SQLite(tb testing.TB) *sqlstore.DB {
 	return db
 }
 
-// Postgres creates a database with a random name on the server named by
-// SHUAN_TEST_PG_ADMIN_URL (a superuser URL), opens a store on it, and drops
-// it when the test ends. Without that variable the test is skipped, or fails
-// when SHUAN_REQUIRE_SERVICES=1.
+// Postgres opens a store on a fresh PostgreSQL database made by PostgresDSN,
+// and closes it before the database is dropped.
 func Postgres(tb testing.TB) *sqlstore.DB {
+	tb.Helper()
+	dsn := PostgresDSN(tb)
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	db, err := sqlstore.Open(ctx, dsn)
+	if err != nil {
+		tb.Fatalf("open postgres store: %v", err)
+	}
+	tb.Cleanup(func() { db.Close() }) // runs before the drop: cleanups are LIFO
+	return db
+}
+
+// PostgresDSN creates an empty database with a random name on the server
+// named by SHUAN_TEST_PG_ADMIN_URL (a superuser URL), returns its URL, and
+// drops it when the test ends, whoever is still connected. Without that
+// variable the test is skipped, or fails when SHUAN_REQUIRE_SERVICES=1.
+func PostgresDSN(tb testing.TB) string {
 	tb.Helper()
 	admin := os.Getenv("SHUAN_TEST_PG_ADMIN_URL")
 	if admin == "" {
@@ -69,12 +84,6 @@ func Postgres(tb testing.TB) *sqlstore.DB {
 		}
 		adb.Close()
 	})
-
 	u.Path = "/" + name
-	db, err := sqlstore.Open(ctx, u.String())
-	if err != nil {
-		tb.Fatalf("open postgres store: %v", err)
-	}
-	tb.Cleanup(func() { db.Close() }) // runs before the drop: cleanups are LIFO
-	return db
+	return u.String()
 }
