@@ -173,6 +173,7 @@ type contentRule struct {
 	pi, category         string
 	categoryAfterContext bool
 	requireContext       bool
+	text                 bool // also used by ScanText on free text
 	minRatio             float64
 	minDistinct          float64
 	mask                 string
@@ -404,7 +405,7 @@ func compile(files []packFile, now func() time.Time) (*Engine, error) {
 			f := fmt.Sprintf("content[%d]", i)
 			ok := checkID(pr, c.ID, c.at("id"))
 			cr := contentRule{id: c.ID, title: c.Title, pi: c.PI, category: c.Category, categoryAfterContext: c.CategoryAfterContext,
-				requireContext: c.RequireContext, mask: c.Mask, basis: c.Basis, minRatio: -1, at: where{pr.file, c.line}}
+				requireContext: c.RequireContext, text: c.Text, mask: c.Mask, basis: c.Basis, minRatio: -1, at: where{pr.file, c.line}}
 			if c.Confirmed != nil {
 				cr.confirmed = *c.Confirmed
 			}
@@ -437,6 +438,9 @@ func compile(files []packFile, now func() time.Time) (*Engine, error) {
 			}
 			if c.PI == "" && c.Category == "" {
 				pr.add(c.line, f, "pi or category required")
+			}
+			if c.Text && c.RequireContext {
+				pr.add(c.at("text"), f+".text", "rules that require context cannot scan free text")
 			}
 			if c.RequireContext && len(c.Context) == 0 {
 				pr.add(c.at("require_context"), f+".require_context", "needs context keywords")

@@ -36,7 +36,15 @@ type columnFacts struct {
 	content               *contentFinding
 	label                 ColumnLabel
 	catConf, piConf       float64
-	pending               bool // category still to be inherited
+	pending               bool    // category still to be inherited
+	distinct              float64 // distinct share of the non-empty sample, 0 when no sample
+}
+
+func (f *columnFacts) distinctOr1() float64 {
+	if f.distinct <= 0 {
+		return 1
+	}
+	return f.distinct
 }
 
 // industry resolves Options.Industry to an industry key, or "".
@@ -237,6 +245,11 @@ func (e *Engine) analyseColumn(c Column) columnFacts {
 		l.PI, f.piConf = f.content.rule.pi, f.content.conf
 	case f.piName != nil:
 		l.PI, f.piConf = f.piName.rule.pi, f.piName.conf
+		if e.sampleContradicts(c, l.PI) {
+			f.piConf = e.pol.confFallback + 0.1
+			l.Evidence = append(l.Evidence, Evidence{Kind: KindContent, Rule: "policy.sample_mismatch",
+				Detail: fmt.Sprintf("列名/注释提示 %s，但样本值均不符合其内容特征，置信度下调，请人工确认", l.PI)})
+		}
 	}
 
 	// Category: an explicit name category (tech only when content found
@@ -254,6 +267,38 @@ func (e *Engine) analyseColumn(c Column) columnFacts {
 		f.pending = true
 	}
 	return f
+}
+
+// sampleContradicts reports whether the column has a sample in which no value
+// fits any content rule for pi (rules needing context are checked too, since
+// the name supplies it). It looks at up to 20 values.
+func (e *Engine) sampleContradicts(c Column, pi string) bool {
+	var vals []string
+	for _, v := range c.Values {
+		if v = strings.TrimSpace(v); v != "" {
+			vals = append(vals, v)
+			if len(vals) == 20 {
+				break
+			}
+		}
+	}
+	if len(vals) < max(e.pol.minValues, 3) {
+		return false
+	}
+	checked := false
+	for i := range e.content {
+		r := &e.content[i]
+		if r.pi != pi {
+			continue
+		}
+		checked = true
+		for _, v := range vals {
+			if r.check(v) > 0 {
+				return false
+			}
+		}
+	}
+	return checked
 }
 
 // better orders name findings: more specific keyword first, comment over name.
@@ -288,7 +333,12 @@ func (e *Engine) scanValues(c Column, f *columnFacts) *contentFinding {
 			}
 		}
 	}
-	distinct := -1.0
+	seen := make(map[string]struct{}, n)
+	for _, v := range vals {
+		seen[v] = struct{}{}
+	}
+	distinct := float64(len(seen)) / float64(n)
+	f.distinct = distinct
 	var best *contentFinding
 	for ri := range e.content {
 		r := &e.content[ri]
@@ -327,17 +377,8 @@ func (e *Engine) scanValues(c Column, f *columnFacts) *contentFinding {
 		if matched < need || matched == 0 {
 			continue
 		}
-		if r.minDistinct > 0 {
-			if distinct < 0 {
-				seen := make(map[string]struct{}, n)
-				for _, v := range vals {
-					seen[v] = struct{}{}
-				}
-				distinct = float64(len(seen)) / float64(n)
-			}
-			if distinct < r.minDistinct {
-				continue
-			}
+		if r.minDistinct > 0 && distinct < r.minDistinct {
+			continue
 		}
 		conf := e.pol.confPattern
 		if validated >= need {
@@ -406,7 +447,7 @@ func (e *Engine) grade(t Table, f *columnFacts, industry string, hasInd bool, ta
 		fired = true
 		detail := fmt.Sprintf("%s → %s（依据：%s%s）", g.title, levelText(g.level, g.subLevel), g.basis, confirmedNote(g.confirmed))
 		if g.minRows > 0 {
-			detail += fmt.Sprintf("；估算行数 %d ≥ %d（以行数估算人数/规模）", t.Rows, g.minRows)
+			detail += fmt.Sprintf("；估算规模 %d ≥ %d（行数 %d × 样本去重率 %.2f）", f.scale(t.Rows), g.minRows, t.Rows, f.distinctOr1())
 		}
 		l.Evidence = append(l.Evidence, Evidence{Kind: g.kind(), Rule: g.id, Detail: detail})
 		switch {
@@ -440,6 +481,9 @@ func (e *Engine) gradeMatches(g *gradeRule, t Table, f *columnFacts, tableNorm, 
 	if len(g.pi) > 0 && (l.PI == "" || !contains(g.pi, "*") && !contains(g.pi, l.PI)) {
 		return false, false
 	}
+	if l.PI != "" && len(g.categories) > 0 && len(g.pi) == 0 && g.sensitive == nil {
+		return false, false // category rules describe business data, not the PI inside it
+	}
 	if g.sensitive != nil && *g.sensitive != e.pol.isSensitive(l.PI) {
 		return false, false
 	}
@@ -456,11 +500,20 @@ func (e *Engine) gradeMatches(g *gradeRule, t Table, f *columnFacts, tableNorm, 
 		if t.Rows < 0 {
 			return false, true
 		}
-		if t.Rows < g.minRows {
+		if f.scale(t.Rows) < g.minRows {
 			return false, false
 		}
 	}
 	return true, false
+}
+
+// scale estimates how many distinct subjects the column covers: the row
+// estimate times the distinct ratio of the sample (rows alone when no sample).
+func (f *columnFacts) scale(rows int64) int64 {
+	if f.distinct <= 0 {
+		return rows
+	}
+	return int64(float64(rows) * f.distinct)
 }
 
 func anyIn(k *kwIndex, norms ...string) bool {
@@ -483,9 +536,9 @@ func contains(list []string, s string) bool {
 
 func confirmedNote(ok bool) string {
 	if ok {
-		return "，依据已确认"
+		return "；已确认"
 	}
-	return "，依据未确认[U]，为可配置的建议"
+	return "；未确认，建议"
 }
 
 func levelText(level string, sub int) string {

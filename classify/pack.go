@@ -147,6 +147,7 @@ type rawContent struct {
 	CategoryAfterContext bool        `yaml:"category_after_context"`
 	Context              []string    `yaml:"context"`
 	RequireContext       bool        `yaml:"require_context"`
+	Text                 bool        `yaml:"text"`
 	MinRatio             *float64    `yaml:"min_ratio"`
 	MinDistinct          *float64    `yaml:"min_distinct"`
 	Mask                 string      `yaml:"mask"`
