@@ -91,6 +91,7 @@ type Error struct {
 	Reason string
 }
 
+// Error returns the failure as text.
 func (e *Error) Error() string {
 	return fmt.Sprintf("ledger: seq %d: %s", e.Seq, e.Reason)
 }
@@ -103,6 +104,7 @@ type verifier struct {
 
 func newVerifier() verifier { return verifier{head: Genesis} }
 
+// check accepts r as the next record or says why not.
 func (v *verifier) check(r Record) error {
 	want := v.n + 1
 	fail := func(format string, args ...any) error {

@@ -28,6 +28,7 @@ const (
 // backdate is subtracted from NotBefore to tolerate clock skew between nodes.
 const backdate = 5 * time.Minute
 
+// PEM block types.
 const (
 	pemCertificate = "CERTIFICATE"
 	pemPrivateKey  = "PRIVATE KEY"

@@ -19,7 +19,7 @@ type Revoked struct {
 	Reason string // RFC 5280 reason name, e.g. "keyCompromise", "superseded", "cessationOfOperation"; "" for unspecified
 }
 
-// reasonCodes maps RFC 5280 CRLReason names, lower-cased without separators, to their codes.
+// reasonCode returns the RFC 5280 CRLReason code of a reason name, in any case, with or without separators.
 func reasonCode(reason string) (int, error) {
 	r := strings.ToLower(strings.NewReplacer("_", "", "-", "", " ", "").Replace(reason))
 	switch r {
