@@ -78,10 +78,25 @@ func (s *server) nodesPage(w http.ResponseWriter, r *http.Request, rq *request) 
 	return s.render(w, http.StatusOK, "nodes", s.newView(r, rq, rq.Lang, "nodes", rq.Lang.T("nav.nodes"), d))
 }
 
+// sortNodes orders nodes by tier (provinces before enterprises), region
+// and name.
 func sortNodes(nodes []shuan.Node) {
 	slices.SortFunc(nodes, func(a, b shuan.Node) int {
-		return cmp.Or(cmp.Compare(a.Role, b.Role), cmp.Compare(a.Region, b.Region), cmp.Compare(a.Name, b.Name))
+		return cmp.Or(cmp.Compare(tierRank(a.Role), tierRank(b.Role)), cmp.Compare(a.Region, b.Region), cmp.Compare(a.Name, b.Name))
 	})
+}
+
+// tierRank orders roles from the top of the federation down.
+func tierRank(r shuan.Role) int {
+	switch r {
+	case shuan.RoleMinistry:
+		return 0
+	case shuan.RoleProvince:
+		return 1
+	case shuan.RoleEnterprise:
+		return 2
+	}
+	return 3
 }
 
 // regionOptions lists the province-level codes seen in the subtree (and

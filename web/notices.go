@@ -380,7 +380,7 @@ func (s *server) noticeDetail(r *http.Request, rq *request) (*noticeDetail, erro
 		})
 	}
 	slices.SortFunc(d.Statuses, func(a, b statusRow) int {
-		return cmp.Or(cmp.Compare(a.Role, b.Role), cmp.Compare(a.Region, b.Region), cmp.Compare(a.NodeName, b.NodeName))
+		return cmp.Or(cmp.Compare(tierRank(a.Role), tierRank(b.Role)), cmp.Compare(a.Region, b.Region), cmp.Compare(a.NodeName, b.NodeName))
 	})
 	return d, nil
 }

@@ -8,14 +8,20 @@ import (
 	"github.com/shuan-dev/shuan/auth"
 )
 
-// sessionCookie is the cookie's name; with Secure cookies it takes the
-// __Host- prefix so no subdomain or plain-HTTP page can set it.
-func (s *server) sessionCookie() string {
-	if s.cfg.SecureCookies {
-		return "__Host-shuan_session"
+// sessionCookie is the cookie's name. It carries a digest of the node id
+// because browsers scope cookies by host, not port: consoles of several
+// nodes on one host (the demo, a lab) must not overwrite each other's
+// sessions. With Secure cookies it takes the __Host- prefix so no subdomain
+// or plain-HTTP page can set it.
+func sessionCookieName(selfID string, secure bool) string {
+	name := "shuan_session_" + auth.HashToken(selfID)[:8]
+	if secure {
+		return "__Host-" + name
 	}
-	return "shuan_session"
+	return name
 }
+
+func (s *server) sessionCookie() string { return s.cookie }
 
 func (s *server) clearSessionCookie(w http.ResponseWriter) {
 	http.SetCookie(w, &http.Cookie{
@@ -92,7 +98,9 @@ func (s *server) loginPost(w http.ResponseWriter, r *http.Request) {
 	if !ok {
 		_ = s.audit(ctx, "user:"+name, "user.login_failed", "user:"+name, reason+"; remote "+r.RemoteAddr)
 		v := s.newView(r, nil, lang, "login", lang.T("login.title"), loginData{Name: name, Next: next, Error: lang.T("login.failed")})
-		if err := s.render(w, http.StatusUnauthorized, "login", v); err != nil {
+		// 200, not 401: a 401 would need a WWW-Authenticate challenge, and
+		// this is a form, not HTTP authentication.
+		if err := s.render(w, http.StatusOK, "login", v); err != nil {
 			s.errorPage(w, r, nil, lang, err)
 		}
 		return
