@@ -36,15 +36,9 @@ type columnFacts struct {
 	content               *contentFinding
 	label                 ColumnLabel
 	catConf, piConf       float64
-	pending               bool    // category still to be inherited
-	distinct              float64 // distinct share of the non-empty sample, 0 when no sample
-}
-
-func (f *columnFacts) distinctOr1() float64 {
-	if f.distinct <= 0 {
-		return 1
-	}
-	return f.distinct
+	pending               bool // category still to be inherited
+	// Sample statistics: values, distinct values, values seen once and twice.
+	sampleN, sampleD, f1, f2 int
 }
 
 // industry resolves Options.Industry to an industry key, or "".
@@ -333,12 +327,20 @@ func (e *Engine) scanValues(c Column, f *columnFacts) *contentFinding {
 			}
 		}
 	}
-	seen := make(map[string]struct{}, n)
+	seen := make(map[string]int, n)
 	for _, v := range vals {
-		seen[v] = struct{}{}
+		seen[v]++
+	}
+	f.sampleN, f.sampleD = n, len(seen)
+	for _, k := range seen {
+		switch k {
+		case 1:
+			f.f1++
+		case 2:
+			f.f2++
+		}
 	}
 	distinct := float64(len(seen)) / float64(n)
-	f.distinct = distinct
 	var best *contentFinding
 	for ri := range e.content {
 		r := &e.content[ri]
@@ -447,7 +449,11 @@ func (e *Engine) grade(t Table, f *columnFacts, industry string, hasInd bool, ta
 		fired = true
 		detail := fmt.Sprintf("%s → %s（依据：%s%s）", g.title, levelText(g.level, g.subLevel), g.basis, confirmedNote(g.confirmed))
 		if g.minRows > 0 {
-			detail += fmt.Sprintf("；估算规模 %d ≥ %d（行数 %d × 样本去重率 %.2f）", f.scale(t.Rows), g.minRows, t.Rows, f.distinctOr1())
+			if n := g.scaleOf(f, t.Rows); n != t.Rows {
+				detail += fmt.Sprintf("；按样本重复度估算约 %d 人 ≥ %d（行数 %d）", n, g.minRows, t.Rows)
+			} else {
+				detail += fmt.Sprintf("；估算行数 %d ≥ %d（样本无重复，按一行一人/一条估算）", t.Rows, g.minRows)
+			}
 		}
 		l.Evidence = append(l.Evidence, Evidence{Kind: g.kind(), Rule: g.id, Detail: detail})
 		switch {
@@ -500,20 +506,35 @@ func (e *Engine) gradeMatches(g *gradeRule, t Table, f *columnFacts, tableNorm, 
 		if t.Rows < 0 {
 			return false, true
 		}
-		if f.scale(t.Rows) < g.minRows {
+		if g.scaleOf(f, t.Rows) < g.minRows {
 			return false, false
 		}
 	}
 	return true, false
 }
 
-// scale estimates how many distinct subjects the column covers: the row
-// estimate times the distinct ratio of the sample (rows alone when no sample).
-func (f *columnFacts) scale(rows int64) int64 {
-	if f.distinct <= 0 {
+// scaleOf is the size a min_rows condition compares: for rules about
+// personal information the estimated number of people, otherwise the rows.
+func (g *gradeRule) scaleOf(f *columnFacts, rows int64) int64 {
+	if len(g.pi) == 0 && g.sensitive == nil {
 		return rows
 	}
-	return int64(float64(rows) * f.distinct)
+	return f.people(rows)
+}
+
+// people estimates how many distinct subjects the column covers. A sample
+// with no repeated value gives no evidence against one subject per row;
+// otherwise the Chao1 richness estimate of the sample, capped at rows.
+func (f *columnFacts) people(rows int64) int64 {
+	if f.sampleN == 0 || f.f1 == f.sampleD {
+		return rows
+	}
+	d, f1, f2 := float64(f.sampleD), float64(f.f1), float64(f.f2)
+	est := d + f1*(f1-1)/2
+	if f2 > 0 {
+		est = d + f1*f1/(2*f2)
+	}
+	return min(rows, int64(est))
 }
 
 func anyIn(k *kwIndex, norms ...string) bool {

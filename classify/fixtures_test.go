@@ -101,7 +101,9 @@ func erpCustomerTable(r *rand.Rand) Table {
 	return Table{Name: "erp_kh", Comment: "客户档案", Rows: 12000, Columns: []Column{
 		{Name: "khbh", Comment: "客户编号", Values: repeat(n, func(i int) string { return fmt.Sprintf("KH%06d", i) })},
 		{Name: "khmc", Comment: "客户名称", Values: repeat(n, func(i int) string { return fmt.Sprintf("某某机械有限公司%d", i) })},
-		{Name: "tyshxydm", Comment: "统一社会信用代码", Values: repeat(n, func(i int) string { return []string{"91350100M000100Y43", "91110000600037341L", "9132010013490876X8"}[i%3] })},
+		{Name: "tyshxydm", Comment: "统一社会信用代码", Values: repeat(n, func(i int) string {
+			return []string{"91350100M000100Y43", "91110000600037341L", "9132010013490876X8"}[i%3]
+		})},
 		{Name: "lxr", Comment: "联系人", Values: repeat(n, func(int) string { return genName(r) })},
 		{Name: "sjh", Comment: "手机号", Values: repeat(n, func(int) string { return genMobile(r) })},
 		{Name: "email", Values: repeat(n, func(i int) string { return fmt.Sprintf("buyer%d@example.com.cn", i) })},
@@ -127,7 +129,9 @@ func userTable() Table {
 		{Name: "user_id", Values: repeat(n, func(i int) string { return fmt.Sprint(i) })},
 		{Name: "login_name", Values: repeat(n, func(i int) string { return fmt.Sprintf("user%d", i) })},
 		{Name: "password", Values: repeat(n, func(int) string { return "$2b$12$KIXQJwZx0yqkJ7u8kTqNveCkHcK5Yk6a4w8J3PZ6Qm3bV1e0qYb9C" })},
-		{Name: "F7", Comment: "", Values: repeat(n, func(i int) string { return "eyJhbGciOiJIUzI1NiIsInR5cCI6IkpXVCJ9.eyJzdWIiOiIxMjM0NTY3ODkwIn0.dozjgNryP4J3jVmNHl0w5N_XgL0n3I9PlFUP0THsR8U" })},
+		{Name: "F7", Comment: "", Values: repeat(n, func(i int) string {
+			return "eyJhbGciOiJIUzI1NiIsInR5cCI6IkpXVCJ9.eyJzdWIiOiIxMjM0NTY3ODkwIn0.dozjgNryP4J3jVmNHl0w5N_XgL0n3I9PlFUP0THsR8U"
+		})},
 	}}
 }
 
@@ -135,7 +139,7 @@ func vehicleTrackTable(r *rand.Rand) Table {
 	n := 30
 	return Table{Name: "vehicle_track", Comment: "车辆轨迹", Rows: 8_000_000, Columns: []Column{
 		{Name: "vin", Values: repeat(n, func(i int) string { return fmt.Sprintf("LSVAU2180N%07d", i) })},
-		{Name: "cph", Values: repeat(n, func(i int) string { return []string{"京A12345", "沪AD12345", "粤B·D12345"}[i%3] })},
+		{Name: "cph", Values: repeat(n, func(i int) string { return fmt.Sprintf([]string{"京A%05d", "沪AD%05d", "粤B·D%05d"}[i%3], i) })},
 		{Name: "pos", Values: repeat(n, func(int) string { return fmt.Sprintf("%.6f,%.6f", 30+r.Float64(), 120+r.Float64()) })},
 		{Name: "speed", Comment: "车速", Values: repeat(n, func(int) string { return fmt.Sprint(r.Intn(120)) })},
 	}}

@@ -63,11 +63,14 @@ func (e *Engine) ScanText(b []byte) []TextFinding {
 		if !interesting || len(tok) < 7 || len(tok) > 512 {
 			continue
 		}
-		s := string(tok)
-		for ri, r := range rules {
-			if r.check(s) > 0 {
-				hit(ri, tok)
-				break
+		if ri := matchToken(rules, tok); ri >= 0 {
+			hit(ri, tok)
+			continue
+		}
+		// key=value and a;b;c runs: try the parts.
+		for _, part := range bytes.FieldsFunc(tok, func(r rune) bool { return r == '=' || r == ';' || r == ',' }) {
+			if ri := matchToken(rules, part); ri >= 0 {
+				hit(ri, part)
 			}
 		}
 	}
@@ -108,6 +111,23 @@ func (e *Engine) ScanText(b []byte) []TextFinding {
 	return out
 }
 
+// matchToken returns the first text rule matching tok, or -1.
+func matchToken(rules []*contentRule, tok []byte) int {
+	if len(tok) < 7 {
+		return -1
+	}
+	s := string(tok)
+	if allHex(s) && !allDigits(s) {
+		return -1 // bare hex digests in text are mostly file hashes and ids, not credentials
+	}
+	for ri, r := range rules {
+		if r.check(s) > 0 {
+			return ri
+		}
+	}
+	return -1
+}
+
 // tokenByte reports whether c can be part of an identifier-like token.
 func tokenByte(c byte) bool {
 	switch {
@@ -115,7 +135,7 @@ func tokenByte(c byte) bool {
 		return true
 	}
 	switch c {
-	case '@', '.', '_', '-', '+', '$', '=', '/', ':':
+	case '@', '.', '_', '-', '+', '$', '=', '/', ':', ';', ',':
 		return true
 	}
 	return false

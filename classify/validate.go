@@ -705,7 +705,7 @@ func ValidCredential(s string) bool { return CredentialKind(s) != "" }
 // G-code): most non-empty lines consist of address words (G01 X10.5 F300)
 // with at least one G or M word.
 func IsGCode(s string) bool {
-	lines, good := 0, 0
+	lines, good, single := 0, 0, 0
 	for _, line := range strings.Split(s, "\n") {
 		if i := strings.IndexByte(line, ';'); i >= 0 {
 			line = line[:i]
@@ -716,9 +716,15 @@ func IsGCode(s string) bool {
 			continue
 		}
 		lines++
-		if gcodeLine(line) {
+		switch words, gm := gcodeLine(line); {
+		case gm && words >= 2:
 			good++
+		case gm && words == 1:
+			single++ // "M30" or "G90" alone: fine inside a program, not on its own
 		}
+	}
+	if lines > 1 {
+		good += single
 	}
 	return lines > 0 && good*10 >= lines*8
 }
@@ -734,8 +740,9 @@ func stripParens(s string) string {
 	}
 }
 
-func gcodeLine(line string) bool {
-	words, gm := 0, false
+// gcodeLine counts the address words of a line and whether one is a G or M
+// word; words is 0 when the line is not G-code.
+func gcodeLine(line string) (words int, gm bool) {
 	i := 0
 	for i < len(line) {
 		c := line[i]
@@ -747,7 +754,7 @@ func gcodeLine(line string) bool {
 			c -= 32
 		}
 		if !strings.ContainsRune("ABCDFGHIJKLMNPQRSTUVWXYZ", rune(c)) {
-			return false
+			return 0, false
 		}
 		j := i + 1
 		if j < len(line) && (line[j] == '-' || line[j] == '+') {
@@ -758,7 +765,7 @@ func gcodeLine(line string) bool {
 			j++
 		}
 		if j == start {
-			return false
+			return 0, false
 		}
 		if c == 'G' || c == 'M' {
 			gm = true
@@ -766,7 +773,7 @@ func gcodeLine(line string) bool {
 		words++
 		i = j
 	}
-	return gm && words >= 2
+	return words, gm
 }
 
 // stKeywords are IEC 61131-3 Structured Text keywords, space separated.
