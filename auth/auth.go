@@ -25,10 +25,12 @@ type Params struct {
 	KeyLen  uint32
 }
 
-// DefaultParams are the costs HashPassword uses: 64 MiB, one pass, two lanes
-// — above OWASP's argon2id floor (46 MiB, t=1) while one login costs well
-// under 0.2 s of CPU on a small two-core server.
-var DefaultParams = Params{Memory: 64 * 1024, Time: 1, Threads: 2, SaltLen: 16, KeyLen: 32}
+// DefaultParams returns the costs HashPassword uses: 64 MiB, one pass, two
+// lanes — above OWASP's argon2id floor (46 MiB, t=1) while one login costs
+// well under 0.2 s of CPU on a small two-core server.
+func DefaultParams() Params {
+	return Params{Memory: 64 * 1024, Time: 1, Threads: 2, SaltLen: 16, KeyLen: 32}
+}
 
 // Bounds accepted when reading a stored hash, so a corrupted or hostile
 // hash string cannot make verification allocate or spin without limit.
@@ -46,10 +48,11 @@ var b64 = base64.RawStdEncoding
 // HashPassword returns the argon2id hash of pw in PHC string format,
 // $argon2id$v=19$m=65536,t=1,p=2$salt$hash.
 func HashPassword(pw string) (string, error) {
-	return HashPasswordWith(pw, DefaultParams)
+	return HashPasswordWith(pw, DefaultParams())
 }
 
 // HashPasswordWith hashes pw with explicit parameters; tests use cheap ones.
+// VerifyPassword reads the parameters back from the hash.
 func HashPasswordWith(pw string, p Params) (string, error) {
 	if pw == "" {
 		return "", fmt.Errorf("hash password: empty password")

@@ -99,20 +99,24 @@ func tierRank(r shuan.Role) int {
 	return 3
 }
 
-// regionOptions lists the province-level codes seen in the subtree (and
-// self's own), which are the useful filters and targets at any tier.
+// regionOptions lists the region codes worth choosing at this tier: every
+// province at the ministry, and at a province its own code and the
+// prefecture-level codes (first four digits) of its enterprises.
 func regionOptions(self shuan.Node, nodes []shuan.Node, selected []string) []option {
 	seen := map[string]bool{}
-	add := func(region string) {
-		if len(region) >= 2 {
+	add := func(region string, digits int) {
+		if len(region) == 6 {
 			if _, ok := shuan.Provinces[region[:2]]; ok {
-				seen[region[:2]+"0000"] = true
+				seen[region[:digits]+strings.Repeat("0", 6-digits)] = true
 			}
 		}
 	}
-	add(self.Region)
+	add(self.Region, 2)
 	for _, n := range nodes {
-		add(n.Region)
+		add(n.Region, 2)
+		if self.Role == shuan.RoleProvince {
+			add(n.Region, 4)
+		}
 	}
 	if self.Role == shuan.RoleMinistry {
 		for p := range shuan.Provinces {

@@ -40,11 +40,18 @@ type charts struct {
 	ByIndustry []chartItem `json:"by_industry,omitempty"`
 }
 
-// outboxHealth is the outbox summary with the oldest pending item's age.
+// outboxHealth is the outbox summary with the oldest pending item's age
+// and the envelopes that need attention.
 type outboxHealth struct {
 	shuan.OutboxStats
 	OldestAgeSeconds int64 `json:"oldest_pending_age_seconds,omitempty"`
+	// Troubled lists rejected envelopes and pending ones that failed at
+	// least once, newest problems first as the store orders them.
+	Troubled []shuan.OutboxItem `json:"troubled,omitempty"`
 }
+
+// troubledShown bounds the outbox items the overview lists.
+const troubledShown = 5
 
 // OldestAge is how long the oldest pending envelope has waited.
 func (o outboxHealth) OldestAge() time.Duration {
@@ -93,26 +100,58 @@ func (s *server) buildOverview(ctx context.Context, rq *request) (*overview, err
 	if !st.OldestPending.IsZero() {
 		ov.Outbox.OldestAgeSeconds = int64(rq.Now.Sub(st.OldestPending) / time.Second)
 	}
+	if ov.Outbox.Troubled, err = s.troubledOutbox(ctx, st); err != nil {
+		return nil, err
+	}
 	if rq.Self.Role != shuan.RoleEnterprise && ov.Counts.Enterprises > 0 {
 		ov.Charts = enterpriseCharts(nodes, rq.Self.Role == shuan.RoleMinistry)
 	}
-	rows, err := s.noticeRows(ctx, rq, nodes, 5)
+	limit := recentNotices
+	if rq.Self.Role == shuan.RoleEnterprise {
+		limit = noticeLimit // to count what is still to acknowledge
+	}
+	rows, err := s.noticeRows(ctx, rq, nodes, limit)
 	if err != nil {
 		return nil, err
 	}
-	ov.Notices = rows
 	if rq.Self.Role == shuan.RoleEnterprise {
-		all, err := s.noticeRows(ctx, rq, nodes, noticeLimit)
-		if err != nil {
-			return nil, err
-		}
-		for _, r := range all {
+		for _, r := range rows {
 			if r.Mine != shuan.NoticeAcked {
 				ov.Unhandled++
 			}
 		}
 	}
+	ov.Notices = rows[:min(len(rows), recentNotices)]
 	return ov, nil
+}
+
+// recentNotices is how many notices the overview lists.
+const recentNotices = 5
+
+// troubledOutbox returns rejected envelopes and pending ones that have
+// failed at least once, without their raw bytes.
+func (s *server) troubledOutbox(ctx context.Context, st shuan.OutboxStats) ([]shuan.OutboxItem, error) {
+	var out []shuan.OutboxItem
+	for _, state := range []string{shuan.OutboxRejected, shuan.OutboxPending} {
+		if (state == shuan.OutboxRejected && st.Rejected == 0) || (state == shuan.OutboxPending && st.Pending == 0) {
+			continue
+		}
+		items, err := s.cfg.Store.FindOutbox(ctx, state, 50)
+		if err != nil {
+			return nil, fmt.Errorf("find %s outbox items: %w", state, err)
+		}
+		for _, it := range items {
+			if state == shuan.OutboxPending && it.Attempts == 0 {
+				continue
+			}
+			it.Raw, it.Receipt = nil, nil
+			out = append(out, it)
+			if len(out) == troubledShown {
+				return out, nil
+			}
+		}
+	}
+	return out, nil
 }
 
 // subtree returns the nodes below self matching f, never self or anything

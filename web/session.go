@@ -72,6 +72,15 @@ func (s *server) loginPost(w http.ResponseWriter, r *http.Request) {
 		name = name[:maxUserName]
 	}
 	ctx := r.Context()
+	client := clientKey(r.RemoteAddr)
+	if !s.logins.allowed(client, s.now()) {
+		s.log.Warn("login throttled", "remote", client, "user", name)
+		v := s.newView(r, nil, lang, "login", lang.T("login.title"), loginData{Name: name, Next: next, Error: lang.T("login.throttled")})
+		if err := s.render(w, http.StatusTooManyRequests, "login", v); err != nil {
+			s.errorPage(w, r, nil, lang, err)
+		}
+		return
+	}
 
 	u, hash, err := s.cfg.Store.FindUserByName(ctx, name)
 	reason := ""
@@ -96,6 +105,7 @@ func (s *server) loginPost(w http.ResponseWriter, r *http.Request) {
 		ok, reason = false, "user disabled"
 	}
 	if !ok {
+		s.logins.fail(client, s.now())
 		_ = s.audit(ctx, "user:"+name, "user.login_failed", "user:"+name, reason+"; remote "+r.RemoteAddr)
 		v := s.newView(r, nil, lang, "login", lang.T("login.title"), loginData{Name: name, Next: next, Error: lang.T("login.failed")})
 		// 200, not 401: a 401 would need a WWW-Authenticate challenge, and
@@ -106,6 +116,14 @@ func (s *server) loginPost(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 
+	s.logins.succeed(client)
+	// A session the browser still holds ends here, so one login never
+	// leaves two live sessions behind one cookie name.
+	if c, err := r.Cookie(s.sessionCookie()); err == nil && c.Value != "" {
+		if err := s.cfg.Store.DeleteSession(ctx, auth.HashToken(c.Value)); err != nil {
+			s.log.Error("delete previous session", "err", err)
+		}
+	}
 	now := s.now()
 	token, th := auth.NewSessionToken()
 	se := shuan.Session{TokenHash: th, UserID: u.ID, Created: now, Expires: now.Add(SessionTTL)}

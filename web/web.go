@@ -85,6 +85,7 @@ type server struct {
 	pages  map[string]*template.Template
 	static http.Handler
 	cookie string // the session cookie's name
+	logins *loginLimiter
 	// dummyHash is verified against when a login names no user, so that the
 	// response time does not tell which user names exist.
 	dummyHash func() string
@@ -99,7 +100,7 @@ func New(cfg Config) (http.Handler, error) {
 	if cfg.Store == nil || cfg.Actions == nil {
 		return nil, fmt.Errorf("web: config needs Store and Actions")
 	}
-	s := &server{cfg: cfg, now: cfg.Now, log: cfg.Log, cookie: sessionCookieName(cfg.SelfID, cfg.SecureCookies)}
+	s := &server{cfg: cfg, now: cfg.Now, log: cfg.Log, cookie: sessionCookieName(cfg.SelfID, cfg.SecureCookies), logins: newLoginLimiter()}
 	if s.now == nil {
 		s.now = time.Now
 	}

@@ -632,12 +632,13 @@ func TestTemplateKeysExist(t *testing.T) {
 	}
 	// Keys built from a prefix and a value.
 	for prefix, values := range map[string][]string{
-		"role.":     {"ministry", "province", "enterprise"},
-		"tier.":     {"ministry", "province", "enterprise"},
-		"urole.":    {"admin", "officer", "reviewer", "analyst", "auditor"},
-		"state.":    {"online", "offline", "never", "revoked"},
-		"severity.": {"info", "warning", "urgent"},
-		"status.":   {"pending", "delivered", "read", "acked", "unread"},
+		"role.":         {"ministry", "province", "enterprise"},
+		"tier.":         {"ministry", "province", "enterprise"},
+		"urole.":        {"admin", "officer", "reviewer", "analyst", "auditor"},
+		"state.":        {"online", "offline", "never", "revoked"},
+		"severity.":     {"info", "warning", "urgent"},
+		"status.":       {"pending", "delivered", "read", "acked", "unread"},
+		"outbox.state.": {shuan.OutboxPending, shuan.OutboxDelivered, shuan.OutboxRejected},
 	} {
 		for _, v := range values {
 			keys = append(keys, prefix+v)
@@ -672,4 +673,79 @@ func TestErrorsAreContained(t *testing.T) {
 	mustContain(t, body, "服务器内部错误")
 	mustNotContain(t, body, "sql")
 	_ = context.Background
+}
+
+func TestLoginThrottled(t *testing.T) {
+	c := newConsole(t, ministry)
+	for i := range 10 {
+		if resp := c.post(c.client(), "/login", url.Values{"name": {"admin"}, "password": {"guess"}}); resp.StatusCode != http.StatusOK {
+			t.Fatalf("failure %d: status %d", i, resp.StatusCode)
+		}
+	}
+	resp, body := c.postBody(c.client(), "/login", url.Values{"name": {"admin"}, "password": {testPassword}})
+	if resp.StatusCode != http.StatusTooManyRequests {
+		t.Fatalf("11th attempt: %d, want 429", resp.StatusCode)
+	}
+	mustContain(t, body, "登录失败次数过多")
+	c.clock.Add(15 * time.Minute)
+	if resp := c.post(c.client(), "/login", url.Values{"name": {"admin"}, "password": {testPassword}}); resp.StatusCode != http.StatusSeeOther {
+		t.Fatalf("after the window: %d, want 303", resp.StatusCode)
+	}
+}
+
+func TestReloginEndsOldSession(t *testing.T) {
+	c := newConsole(t, ministry)
+	cl := c.login("admin")
+	u, _ := url.Parse(c.srv.URL)
+	old := cl.Jar.Cookies(u)
+	c.post(cl, "/login", url.Values{"name": {"admin"}, "password": {testPassword}})
+	stale := c.client()
+	stale.Jar.SetCookies(u, old)
+	if resp, _ := c.get(stale, "/"); resp.StatusCode != http.StatusSeeOther {
+		t.Fatalf("previous session still valid after a new login: %d", resp.StatusCode)
+	}
+	if resp, _ := c.get(cl, "/"); resp.StatusCode != http.StatusOK {
+		t.Fatalf("new session: %d", resp.StatusCode)
+	}
+}
+
+func TestConsolesOnOneHostKeepSeparateSessions(t *testing.T) {
+	m := newConsole(t, ministry)
+	p := newConsole(t, jiangsu)
+	cl := m.login("admin")
+	// The same client (one cookie jar per host, like a browser) logs in
+	// to the province too.
+	if resp := p.post(cl, "/login", url.Values{"name": {"admin"}, "password": {testPassword}}); resp.StatusCode != http.StatusSeeOther {
+		t.Fatal("province login failed")
+	}
+	for _, c := range []*console{m, p} {
+		if resp, _ := c.get(cl, "/"); resp.StatusCode != http.StatusOK {
+			t.Errorf("%s: session lost: %d", c.srv.URL, resp.StatusCode)
+		}
+	}
+}
+
+func TestOverviewOutboxTroubleAndRevoked(t *testing.T) {
+	c := newConsole(t, jiangsu)
+	ctx := context.Background()
+	for _, id := range []string{"env-1", "env-2", "env-3"} {
+		it := shuan.OutboxItem{EnvelopeID: id, Kind: shuan.KindHeartbeat, Raw: []byte(`{}`), State: shuan.OutboxPending, NextAttempt: t0, Created: t0.Add(-time.Hour)}
+		if err := c.db.Enqueue(ctx, it); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := c.db.MarkRetry(ctx, "env-1", 3, t0.Add(time.Minute), "dial tcp 10.0.0.1:8443: connection refused"); err != nil {
+		t.Fatal(err)
+	}
+	if err := c.db.MarkRejected(ctx, "env-2", t0, "signature does not verify"); err != nil {
+		t.Fatal(err)
+	}
+	if err := c.db.RevokeNode(ctx, shuan.Revocation{Serial: "7", NodeID: "e-textile", At: t0, Reason: "decommissioned"}); err != nil {
+		t.Fatal(err)
+	}
+	_, body := c.get(c.login("analyst"), "/")
+	mustContain(t, body, `id="outbox-pending">2<`, `id="outbox-rejected" class="bad-text">1<`, "需关注",
+		`id="outbox-troubled"`, "connection refused", "signature does not verify", "被拒收", "重试中",
+		`id="count-revoked">1<`, "已吊销", `id="outbox-oldest">1 小时<`)
+	mustNotContain(t, body, "env-3")
 }
