@@ -45,8 +45,8 @@ func (c *clock) Add(d time.Duration) {
 	c.t = c.t.Add(d)
 }
 
-// fakeActions stands in for the node runtime: it stores sent notices and
-// marks without signing or federating anything.
+// fakeActions stands in for the node runtime: it stores and audits sent
+// notices and marks without signing or federating anything.
 type fakeActions struct {
 	db     *sqlstore.DB
 	selfID string
@@ -67,6 +67,9 @@ func (a *fakeActions) SendNotice(ctx context.Context, by shuan.User, n shuan.Not
 	if err := a.db.CreateNotice(ctx, n); err != nil {
 		return shuan.Notice{}, err
 	}
+	if _, err := a.db.AppendAudit(ctx, n.Created, "user:"+by.Name, "notice.send", n.ID, n.Title); err != nil {
+		return shuan.Notice{}, err
+	}
 	a.mu.Lock()
 	a.sent = append(a.sent, n)
 	a.mu.Unlock()
@@ -74,7 +77,11 @@ func (a *fakeActions) SendNotice(ctx context.Context, by shuan.User, n shuan.Not
 }
 
 func (a *fakeActions) MarkNotice(ctx context.Context, by shuan.User, noticeID, status string) error {
-	return a.db.SetNoticeStatus(ctx, shuan.NoticeStatus{NoticeID: noticeID, NodeID: a.selfID, Status: status, By: by.Name, At: a.now()})
+	if err := a.db.SetNoticeStatus(ctx, shuan.NoticeStatus{NoticeID: noticeID, NodeID: a.selfID, Status: status, By: by.Name, At: a.now()}); err != nil {
+		return err
+	}
+	_, err := a.db.AppendAudit(ctx, a.now(), "user:"+by.Name, "notice."+status, noticeID, "")
+	return err
 }
 
 func (a *fakeActions) Sent() []shuan.Notice {

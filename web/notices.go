@@ -296,8 +296,6 @@ func (s *server) noticeCompose(w http.ResponseWriter, r *http.Request, rq *reque
 		sent, err := s.cfg.Actions.SendNotice(r.Context(), rq.User, n)
 		switch shuan.ErrorCode(err) {
 		case "":
-			_ = s.audit(r.Context(), actor(rq.User), "notice.send", "notice:"+sent.ID,
-				fmt.Sprintf("severity=%s target=%s title=%s", sent.Severity, targetSummary(sent.Target), sent.Title))
 			http.Redirect(w, r, "/notices?sent="+url.QueryEscape(sent.ID), http.StatusSeeOther)
 			return nil
 		case shuan.EINVALID:
@@ -312,24 +310,6 @@ func (s *server) noticeCompose(w http.ResponseWriter, r *http.Request, rq *reque
 	}
 	d.Errors = problems
 	return s.render(w, http.StatusUnprocessableEntity, "notices", s.newView(r, rq, rq.Lang, "notices", rq.Lang.T("nav.notices"), d))
-}
-
-// targetSummary describes a target in one audit-friendly line.
-func targetSummary(t shuan.Target) string {
-	var p []string
-	if t.All {
-		p = append(p, "all")
-	}
-	if len(t.Regions) > 0 {
-		p = append(p, "regions:"+strings.Join(t.Regions, ","))
-	}
-	if len(t.Industries) > 0 {
-		p = append(p, "industries:"+strings.Join(t.Industries, ","))
-	}
-	if len(t.Nodes) > 0 {
-		p = append(p, "nodes:"+strings.Join(t.Nodes, ","))
-	}
-	return strings.Join(p, ";")
 }
 
 func nonEmpty(vs []string) []string {
@@ -412,7 +392,6 @@ func (s *server) noticeMark(w http.ResponseWriter, r *http.Request, rq *request)
 	if err := s.cfg.Actions.MarkNotice(r.Context(), rq.User, id, status); err != nil {
 		return fmt.Errorf("mark notice %s %s: %w", id, status, err)
 	}
-	_ = s.audit(r.Context(), actor(rq.User), "notice."+status, "notice:"+id, "")
 	back := safeNext(r.PostForm.Get("back"))
 	if back == "/" {
 		back = "/notices/" + url.PathEscape(id)

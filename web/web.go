@@ -44,6 +44,10 @@ type Store interface {
 }
 
 // Actions are the node runtime's operations that the console triggers.
+// Implementations append their own audit record (notice.send,
+// notice.read, notice.acked) in the same transaction as the change; the
+// console audits only what it does itself: logins, logouts and refused
+// cross-origin requests.
 type Actions interface {
 	// SendNotice validates, signs, stores and queues a notice downward
 	// (ministry and province only).
