@@ -21,8 +21,8 @@ import (
 var defaultPacks embed.FS
 
 // validatorFunc scores one value: 0 no match, 1 shape only, 2 validated
-// (check character, segment list or strict structure).
-type validatorFunc func(string) int
+// (check character, segment list or strict structure). now bounds dates.
+type validatorFunc func(s string, now time.Time) int
 
 // validatorNames lists the built-in validators usable from packs.
 const validatorNames = "resident_id credit_code org_code bank_card mobile landline email passport hkmo_permit tw_permit " +
@@ -39,41 +39,41 @@ func score(ok bool, strong int) int {
 	return 0
 }
 
-// builtinValidator returns the named validator bound to the clock now.
-func builtinValidator(name string, now func() time.Time) (validatorFunc, bool) {
+// builtinValidator returns the named built-in validator.
+func builtinValidator(name string) (validatorFunc, bool) {
 	switch name {
 	case "resident_id":
-		return func(s string) int { return score(ValidResidentID(s, now()), 2) }, true
+		return func(s string, now time.Time) int { return score(ValidResidentID(s, now), 2) }, true
 	case "credit_code":
-		return func(s string) int { return score(ValidCreditCode(s), 2) }, true
+		return func(s string, now time.Time) int { return score(ValidCreditCode(s), 2) }, true
 	case "org_code":
-		return func(s string) int {
+		return func(s string, now time.Time) int {
 			return score(ValidOrgCode(strings.ReplaceAll(s, "-", "")) && (strings.Count(s, "-") == 0 || len(s) == 10 && s[8] == '-'), 2)
 		}, true
 	case "bank_card":
-		return func(s string) int { return score(ValidBankCard(s), 2) }, true
+		return func(s string, now time.Time) int { return score(ValidBankCard(s), 2) }, true
 	case "mobile":
-		return func(s string) int { return score(ValidMobile(s), 2) }, true
+		return func(s string, now time.Time) int { return score(ValidMobile(s), 2) }, true
 	case "landline":
-		return func(s string) int { return score(ValidLandline(s), 1) }, true
+		return func(s string, now time.Time) int { return score(ValidLandline(s), 1) }, true
 	case "email":
-		return func(s string) int { return score(ValidEmail(s), 2) }, true
+		return func(s string, now time.Time) int { return score(ValidEmail(s), 2) }, true
 	case "passport":
-		return func(s string) int { return score(ValidPassport(s), 1) }, true
+		return func(s string, now time.Time) int { return score(ValidPassport(s), 1) }, true
 	case "hkmo_permit":
-		return func(s string) int { return score(ValidHKMOPermit(s), 1) }, true
+		return func(s string, now time.Time) int { return score(ValidHKMOPermit(s), 1) }, true
 	case "tw_permit":
-		return func(s string) int { return score(ValidTWPermit(s), 1) }, true
+		return func(s string, now time.Time) int { return score(ValidTWPermit(s), 1) }, true
 	case "plate":
-		return func(s string) int { return score(ValidPlate(s), 2) }, true
+		return func(s string, now time.Time) int { return score(ValidPlate(s), 2) }, true
 	case "ipv4":
-		return func(s string) int { return score(ValidIPv4(s), 2) }, true
+		return func(s string, now time.Time) int { return score(ValidIPv4(s), 2) }, true
 	case "ipv6":
-		return func(s string) int { return score(ValidIPv6(s), 2) }, true
+		return func(s string, now time.Time) int { return score(ValidIPv6(s), 2) }, true
 	case "mac":
-		return func(s string) int { return score(ValidMAC(s), 2) }, true
+		return func(s string, now time.Time) int { return score(ValidMAC(s), 2) }, true
 	case "gps":
-		return func(s string) int {
+		return func(s string, now time.Time) int {
 			_, _, cn, ok := ParseGPS(s)
 			if !ok {
 				return 0
@@ -84,31 +84,31 @@ func builtinValidator(name string, now func() time.Time) (validatorFunc, bool) {
 			return 1
 		}, true
 	case "coordinate":
-		return func(s string) int { return score(ValidCoordinate(s), 1) }, true
+		return func(s string, now time.Time) int { return score(ValidCoordinate(s), 1) }, true
 	case "address":
-		return func(s string) int { return score(ValidAddress(s), 1) }, true
+		return func(s string, now time.Time) int { return score(ValidAddress(s), 1) }, true
 	case "chinese_name":
-		return func(s string) int { return score(ValidChineseName(s), 1) }, true
+		return func(s string, now time.Time) int { return score(ValidChineseName(s), 1) }, true
 	case "birth_date":
-		return func(s string) int { return score(ValidBirthDate(s, now()), 1) }, true
+		return func(s string, now time.Time) int { return score(ValidBirthDate(s, now), 1) }, true
 	case "gender":
-		return func(s string) int { return score(ValidGender(s), 2) }, true
+		return func(s string, now time.Time) int { return score(ValidGender(s), 2) }, true
 	case "postal_code":
-		return func(s string) int { return score(ValidPostalCode(s), 1) }, true
+		return func(s string, now time.Time) int { return score(ValidPostalCode(s), 1) }, true
 	case "credential":
-		return func(s string) int { return score(ValidCredential(s), 2) }, true
+		return func(s string, now time.Time) int { return score(ValidCredential(s), 2) }, true
 	case "gcode":
-		return func(s string) int { return score(IsGCode(s), 2) }, true
+		return func(s string, now time.Time) int { return score(IsGCode(s), 2) }, true
 	case "st_code":
-		return func(s string) int { return score(IsSTCode(s), 2) }, true
+		return func(s string, now time.Time) int { return score(IsSTCode(s), 2) }, true
 	case "opcua_node":
-		return func(s string) int { return score(IsOPCUANodeID(s), 2) }, true
+		return func(s string, now time.Time) int { return score(IsOPCUANodeID(s), 2) }, true
 	case "sensor_tag":
-		return func(s string) int { return score(IsSensorTag(s), 1) }, true
+		return func(s string, now time.Time) int { return score(IsSensorTag(s), 1) }, true
 	case "recipe":
-		return func(s string) int { return score(IsRecipe(s), 1) }, true
+		return func(s string, now time.Time) int { return score(IsRecipe(s), 1) }, true
 	case "measurement":
-		return func(s string) int { return score(HasUnit(s), 2) }, true
+		return func(s string, now time.Time) int { return score(HasUnit(s), 2) }, true
 	}
 	return nil, false
 }
@@ -415,7 +415,7 @@ func compile(files []packFile, now func() time.Time) (*Engine, error) {
 			var v validatorFunc
 			if c.Validator != "" {
 				var okv bool
-				if v, okv = builtinValidator(c.Validator, now); !okv {
+				if v, okv = builtinValidator(c.Validator); !okv {
 					pr.add(c.at("validator"), f+".validator", "unknown validator %q (known: %s)", c.Validator, validatorNames)
 				}
 			}
@@ -629,18 +629,18 @@ func checkKeywords(pr problems, line int, field string, kws []string) {
 func combine(re *regexp.Regexp, v validatorFunc) validatorFunc {
 	switch {
 	case re != nil && v != nil:
-		return func(s string) int {
-			if !re.MatchString(s) || v(s) == 0 {
+		return func(s string, now time.Time) int {
+			if !re.MatchString(s) || v(s, now) == 0 {
 				return 0
 			}
 			return 2
 		}
 	case re != nil:
-		return func(s string) int { return score(re.MatchString(s), 1) }
+		return func(s string, now time.Time) int { return score(re.MatchString(s), 1) }
 	case v != nil:
 		return v
 	}
-	return func(string) int { return 0 }
+	return func(string, time.Time) int { return 0 }
 }
 
 func examples(r rawExamples, line int, field string, pr problems) []example {

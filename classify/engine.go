@@ -5,6 +5,7 @@ import (
 	"math"
 	"sort"
 	"strings"
+	"time"
 )
 
 // nameFinding is the best name/comment rule for one aspect of a column.
@@ -69,6 +70,7 @@ func (e *Engine) industry(opt string) (Industry, bool) {
 // carries masked samples and ratios only.
 func (e *Engine) Classify(t Table, o Options) TableLabel {
 	tl := TableLabel{Columns: make([]ColumnLabel, len(t.Columns)), Caveat: Caveat}
+	now := e.now()
 	ind, hasInd := e.industry(o.Industry)
 	if hasInd {
 		tl.Evidence = append(tl.Evidence, Evidence{Kind: KindIndustry, Rule: "industry." + ind.Key,
@@ -103,7 +105,7 @@ func (e *Engine) Classify(t Table, o Options) TableLabel {
 	// Pass one: each column on its own.
 	facts := make([]columnFacts, len(t.Columns))
 	for i, c := range t.Columns {
-		facts[i] = e.analyseColumn(c)
+		facts[i] = e.analyseColumn(c, now)
 	}
 
 	// Table category: context, else the confidence-weighted majority of
@@ -182,7 +184,7 @@ func (e *Engine) Classify(t Table, o Options) TableLabel {
 }
 
 // analyseColumn runs the name, comment and content detectors on one column.
-func (e *Engine) analyseColumn(c Column) columnFacts {
+func (e *Engine) analyseColumn(c Column, now time.Time) columnFacts {
 	f := columnFacts{nameNorm: normalize(c.Name), commentNorm: normalize(c.Comment)}
 	for _, src := range []struct{ norm, kind string }{{f.nameNorm, KindName}, {f.commentNorm, KindComment}} {
 		conf := e.pol.confName
@@ -200,7 +202,7 @@ func (e *Engine) analyseColumn(c Column) columnFacts {
 			}
 		}
 	}
-	f.content = e.scanValues(c, &f)
+	f.content = e.scanValues(c, &f, now)
 
 	l := &f.label
 	for _, nf := range []*nameFinding{f.catName, f.piName} {
@@ -239,7 +241,7 @@ func (e *Engine) analyseColumn(c Column) columnFacts {
 		l.PI, f.piConf = f.content.rule.pi, f.content.conf
 	case f.piName != nil:
 		l.PI, f.piConf = f.piName.rule.pi, f.piName.conf
-		if e.sampleContradicts(c, l.PI) {
+		if e.sampleContradicts(c, l.PI, now) {
 			f.piConf = e.pol.confFallback + 0.1
 			l.Evidence = append(l.Evidence, Evidence{Kind: KindContent, Rule: "policy.sample_mismatch",
 				Detail: fmt.Sprintf("列名/注释提示 %s，但样本值均不符合其内容特征，置信度下调，请人工确认", l.PI)})
@@ -266,7 +268,7 @@ func (e *Engine) analyseColumn(c Column) columnFacts {
 // sampleContradicts reports whether the column has a sample in which no value
 // fits any content rule for pi (rules needing context are checked too, since
 // the name supplies it). It looks at up to 20 values.
-func (e *Engine) sampleContradicts(c Column, pi string) bool {
+func (e *Engine) sampleContradicts(c Column, pi string, now time.Time) bool {
 	var vals []string
 	for _, v := range c.Values {
 		if v = strings.TrimSpace(v); v != "" {
@@ -287,7 +289,7 @@ func (e *Engine) sampleContradicts(c Column, pi string) bool {
 		}
 		checked = true
 		for _, v := range vals {
-			if r.check(v) > 0 {
+			if r.check(v, now) > 0 {
 				return false
 			}
 		}
@@ -305,7 +307,7 @@ func better(a, b *nameFinding) bool {
 
 // scanValues runs every content rule over the column's sample and returns the
 // most confident one that reaches its ratio, or nil.
-func (e *Engine) scanValues(c Column, f *columnFacts) *contentFinding {
+func (e *Engine) scanValues(c Column, f *columnFacts, now time.Time) *contentFinding {
 	vals := make([]string, 0, min(len(c.Values), e.pol.maxValues))
 	for _, v := range c.Values {
 		if v = strings.TrimSpace(v); v != "" {
@@ -360,7 +362,7 @@ func (e *Engine) scanValues(c Column, f *columnFacts) *contentFinding {
 		matched, validated, failed := 0, 0, 0
 		var samples []string
 		for _, v := range vals {
-			s := r.check(v)
+			s := r.check(v, now)
 			if s == 0 {
 				failed++
 				if failed > allowFail {

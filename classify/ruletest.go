@@ -59,7 +59,7 @@ func (e *Engine) TestExamples() []RuleReport {
 				if v == "" && len(x.Values) > 0 {
 					v = x.Values[0]
 				}
-				if r.check(strings.TrimSpace(v)) > 0 {
+				if r.check(strings.TrimSpace(v), e.now()) > 0 {
 					return true, "value matched"
 				}
 				return false, "value did not match"

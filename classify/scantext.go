@@ -3,6 +3,7 @@ package classify
 import (
 	"bytes"
 	"sort"
+	"time"
 	"unicode/utf8"
 )
 
@@ -29,6 +30,7 @@ func (e *Engine) ScanText(b []byte) []TextFinding {
 			rules = append(rules, &e.content[i])
 		}
 	}
+	now := e.now()
 	counts := make([]int, len(rules))
 	samples := make([][]string, len(rules))
 	hit := func(ri int, tok []byte) {
@@ -57,19 +59,28 @@ func (e *Engine) ScanText(b []byte) []TextFinding {
 			}
 			j++
 		}
-		tok := bytes.TrimRight(b[i:j], ".:-_=/")
-		tok = bytes.TrimLeft(tok, ".:-_=/")
+		tok := trimPunct(b[i:j])
 		i = j
 		if !interesting || len(tok) < 7 || len(tok) > 512 {
 			continue
 		}
-		if ri := matchToken(rules, tok); ri >= 0 {
+		if ri := matchToken(rules, tok, now); ri >= 0 {
 			hit(ri, tok)
 			continue
 		}
 		// key=value and a;b;c runs: try the parts.
-		for _, part := range bytes.FieldsFunc(tok, func(r rune) bool { return r == '=' || r == ';' || r == ',' }) {
-			if ri := matchToken(rules, part); ri >= 0 {
+		for rest := tok; len(rest) > 0; {
+			k := bytes.IndexAny(rest, "=;,")
+			part := rest
+			if k >= 0 {
+				part, rest = rest[:k], rest[k+1:]
+			} else {
+				rest = nil
+			}
+			if len(part) == len(tok) {
+				break
+			}
+			if ri := matchToken(rules, trimPunct(part), now); ri >= 0 {
 				hit(ri, part)
 			}
 		}
@@ -86,7 +97,7 @@ func (e *Engine) ScanText(b []byte) []TextFinding {
 		}
 		s := string(bytes.TrimSpace(line))
 		for ri, r := range rules {
-			if r.check(s) > 0 {
+			if r.check(s, now) > 0 {
 				counts[ri]++
 				if len(samples[ri]) < 3 {
 					samples[ri] = append(samples[ri], Mask("credential", s))
@@ -112,7 +123,7 @@ func (e *Engine) ScanText(b []byte) []TextFinding {
 }
 
 // matchToken returns the first text rule matching tok, or -1.
-func matchToken(rules []*contentRule, tok []byte) int {
+func matchToken(rules []*contentRule, tok []byte, now time.Time) int {
 	if len(tok) < 7 {
 		return -1
 	}
@@ -121,11 +132,25 @@ func matchToken(rules []*contentRule, tok []byte) int {
 		return -1 // bare hex digests in text are mostly file hashes and ids, not credentials
 	}
 	for ri, r := range rules {
-		if r.check(s) > 0 {
+		if r.check(s, now) > 0 {
 			return ri
 		}
 	}
 	return -1
+}
+
+// trimPunct trims the separators a token may start or end with.
+func trimPunct(b []byte) []byte {
+	isP := func(c byte) bool {
+		return c == '.' || c == ':' || c == '-' || c == '_' || c == '=' || c == '/' || c == ';' || c == ','
+	}
+	for len(b) > 0 && isP(b[len(b)-1]) {
+		b = b[:len(b)-1]
+	}
+	for len(b) > 0 && isP(b[0]) {
+		b = b[1:]
+	}
+	return b
 }
 
 // tokenByte reports whether c can be part of an identifier-like token.

@@ -24,13 +24,14 @@ const provincePrefixes = " 11 12 13 14 15 21 22 23 31 32 33 34 35 36 37 41 42 43
 func ValidResidentID(s string, now time.Time) bool {
 	switch len(s) {
 	case 18:
+		weights := [17]int{7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2} // 2^(17-i) mod 11
 		sum := 0
 		for i := 0; i < 17; i++ {
 			c := s[i]
 			if c < '0' || c > '9' {
 				return false
 			}
-			sum += int(c-'0') * idWeight(i)
+			sum += int(c-'0') * weights[i]
 		}
 		want := "10X98765432"[sum%11]
 		got := s[17]
@@ -195,11 +196,18 @@ func ValidBankCard(s string) bool {
 // prefix (a hint, not proof: REGULATIONS §8.4 [U]).
 func UnionPayBIN(s string) bool { return strings.HasPrefix(stripSeparators(s), "62") }
 
+// stripSeparators removes spaces and dashes.
 func stripSeparators(s string) string {
-	if !strings.ContainsAny(s, " -") {
+	if strings.IndexByte(s, ' ') < 0 && strings.IndexByte(s, '-') < 0 {
 		return s
 	}
-	return strings.NewReplacer(" ", "", "-", "").Replace(s)
+	b := make([]byte, 0, len(s))
+	for i := 0; i < len(s); i++ {
+		if s[i] != ' ' && s[i] != '-' {
+			b = append(b, s[i])
+		}
+	}
+	return string(b)
 }
 
 // mobileSegments are the 3-digit mainland mobile segments of REGULATIONS §8.3.
@@ -233,9 +241,21 @@ func ValidMobile(s string) bool {
 // 010/02x or 0xxx, then a 7-8 digit local number not starting with 0 or 1,
 // with optional parentheses, separators and a dash extension.
 func ValidLandline(s string) bool {
-	d := strings.TrimPrefix(strings.TrimPrefix(s, "+86"), "+86-")
-	d = strings.NewReplacer("(", "", ")", "-", "（", "", "）", "-", " ", "-").Replace(d)
-	parts := strings.Split(strings.Trim(d, "-"), "-")
+	if len(s) < 10 || len(s) > 32 || (s[0] != '0' && s[0] != '(' && s[0] != '+' && !strings.HasPrefix(s, "（")) {
+		return false
+	}
+	d := strings.TrimPrefix(s, "+86")
+	var b strings.Builder
+	for _, r := range d {
+		switch r {
+		case '(', '（':
+		case ')', '）', ' ':
+			b.WriteByte('-')
+		default:
+			b.WriteRune(r)
+		}
+	}
+	parts := strings.Split(strings.Trim(b.String(), "-"), "-")
 	var area, local string
 	switch {
 	case len(parts) == 1:
@@ -361,7 +381,15 @@ const plateProvinces = "京津沪渝冀豫云辽黑湘皖鲁新苏浙赣鄂桂�
 // ValidPlate reports whether s is a motor-vehicle plate (GA 36-2018): ordinary
 // 7-character plates and 8-character new-energy plates.
 func ValidPlate(s string) bool {
-	r := []rune(strings.ReplaceAll(strings.ReplaceAll(s, "·", ""), " ", ""))
+	if len(s) < 9 || len(s) > 14 || s[0] < utf8.RuneSelf {
+		return false
+	}
+	r := make([]rune, 0, 8)
+	for _, c := range s {
+		if c != '·' && c != ' ' {
+			r = append(r, c)
+		}
+	}
 	if len(r) != 7 && len(r) != 8 {
 		return false
 	}
@@ -522,6 +550,9 @@ const addressElements = "路街巷弄号村镇乡栋幢室楼"
 // characters naming a province/city (dictionary or 省/市/自治区/区/县 marker)
 // and a street-level element (路, 街, 号, 村, 室…).
 func ValidAddress(s string) bool {
+	if len(s) < 12 || len(s) > 480 || s[0] < utf8.RuneSelf {
+		return false // an address starts with a Han place name
+	}
 	n := utf8.RuneCountInString(s)
 	if n < 6 || n > 120 {
 		return false
@@ -531,12 +562,18 @@ func ValidAddress(s string) bool {
 }
 
 func containsRegionName(s string) bool {
-	for _, f := range strings.Fields(regionNames) {
-		if strings.Contains(s, f) {
+	rest := regionNames
+	for {
+		rest = strings.TrimLeft(rest, " ")
+		i := strings.IndexByte(rest, ' ')
+		if i < 0 {
+			return rest != "" && strings.Contains(s, rest)
+		}
+		if strings.Contains(s, rest[:i]) {
 			return true
 		}
+		rest = rest[i:]
 	}
-	return false
 }
 
 // singleSurnames are common single-character Chinese surnames (百家姓, the
@@ -554,6 +591,9 @@ const nameStopChars = "炉温度压力公司厂部门局处科组线车间机床
 // 2-4 Han characters starting with a common surname. Shape only: rules should
 // look at distinct-value ratio or context too.
 func ValidChineseName(s string) bool {
+	if len(s) < 6 || len(s) > 12 || s[0] < utf8.RuneSelf {
+		return false
+	}
 	r := []rune(s)
 	if len(r) < 2 || len(r) > 4 {
 		return false
@@ -592,8 +632,20 @@ func parseDate(s string) (y, m, d int, ok bool) {
 		d, _ = strconv.Atoi(s[6:])
 		return y, m, d, true
 	}
-	s = strings.NewReplacer("年", "-", "月", "-", "日", "", "/", "-", ".", "-").Replace(s)
-	p := strings.Split(s, "-")
+	if len(s) < 8 || len(s) > 17 || !isDigit(s[0]) {
+		return 0, 0, 0, false
+	}
+	var b strings.Builder
+	for _, r := range s {
+		switch r {
+		case '年', '月', '/', '.':
+			b.WriteByte('-')
+		case '日':
+		default:
+			b.WriteRune(r)
+		}
+	}
+	p := strings.Split(b.String(), "-")
 	if len(p) != 3 || len(p[0]) != 4 || len(p[1]) < 1 || len(p[1]) > 2 || len(p[2]) < 1 || len(p[2]) > 2 {
 		return 0, 0, 0, false
 	}
@@ -684,18 +736,24 @@ func isAPIToken(s string) bool {
 	if len(s) < 16 || len(s) > 200 || strings.ContainsAny(s, " \t\n") {
 		return false
 	}
-	for _, p := range strings.Fields(apiTokenPrefixes) {
+	for rest := apiTokenPrefixes; ; {
+		rest = strings.TrimLeft(rest, " ")
+		k := strings.IndexByte(rest, ' ')
+		if k < 0 {
+			return false
+		}
+		p := rest[:k]
+		rest = rest[k:]
 		if strings.HasPrefix(s, p) && len(s)-len(p) >= 12 {
-			rest := s[len(p):]
-			for i := 0; i < len(rest); i++ {
-				if !isAlnum(rest[i]) && rest[i] != '_' && rest[i] != '-' {
+			body := s[len(p):]
+			for i := 0; i < len(body); i++ {
+				if !isAlnum(body[i]) && body[i] != '_' && body[i] != '-' {
 					return false
 				}
 			}
 			return true
 		}
 	}
-	return false
 }
 
 // ValidCredential reports whether CredentialKind recognises s.

@@ -17,7 +17,7 @@ func TestValidResidentID(t *testing.T) {
 		{"11010519491231002X", true},
 		{"11010519491231002x", true},
 		{"320102198001011238", true},
-		{"510107200002299875", true}, // 2000-02-29 exists
+		{"510107200002299875", true},  // 2000-02-29 exists
 		{"110105194912310021", false}, // wrong check character
 		{"990102198001011238", false}, // no such province
 		{"320102209901011238", false}, // born in the future
