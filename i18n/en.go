@@ -75,6 +75,8 @@ var en = map[string]string{
 	"ov.unacked":           "Notices to acknowledge",
 	"ov.outbox_pending":    "Messages waiting to go up",
 	"ov.tree":              "Node tree",
+	"ov.identity":          "This enterprise",
+	"ov.parent":            "Parent",
 	"ov.self":              "This node",
 	"ov.no_children":       "No nodes enrolled below this one yet.",
 	"ov.outbox":            "Outbox",

@@ -75,6 +75,8 @@ var zh = map[string]string{
 	"ov.unacked":           "待确认通知",
 	"ov.outbox_pending":    "待上报消息",
 	"ov.tree":              "节点树",
+	"ov.identity":          "本单位信息",
+	"ov.parent":            "上级节点",
 	"ov.self":              "本节点",
 	"ov.no_children":       "尚无下级节点。",
 	"ov.outbox":            "上报队列",

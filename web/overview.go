@@ -60,7 +60,9 @@ func (o outboxHealth) OldestAge() time.Duration {
 
 // overview is the content of the overview page and of GET /api/v1/overview.
 type overview struct {
-	Self    shuan.Node   `json:"self"`
+	Self shuan.Node `json:"self"`
+	// Parent is this node's parent as far as this node knows it.
+	Parent  *shuan.Node  `json:"parent,omitempty"`
 	Counts  counts       `json:"counts"`
 	Tree    *treeNode    `json:"tree"`
 	Outbox  outboxHealth `json:"outbox"`
@@ -76,6 +78,17 @@ func (s *server) buildOverview(ctx context.Context, rq *request) (*overview, err
 		return nil, err
 	}
 	ov := &overview{Self: rq.Self, Tree: buildTree(rq.Self, nodes)}
+	if rq.Self.ParentID != "" {
+		p, err := s.cfg.Store.FindNode(ctx, rq.Self.ParentID)
+		switch shuan.ErrorCode(err) {
+		case "":
+			p.CertPEM = ""
+			ov.Parent = &p
+		case shuan.ENOTFOUND: // enrolled, but the parent's record was never stored here
+		default:
+			return nil, fmt.Errorf("find parent %s: %w", rq.Self.ParentID, err)
+		}
+	}
 	for _, n := range nodes {
 		switch n.Role {
 		case shuan.RoleProvince:

@@ -319,14 +319,14 @@ func TestOverviewPerTier(t *testing.T) {
 	t.Run("province", func(t *testing.T) {
 		c := newConsole(t, jiangsu)
 		_, body := c.get(c.login("analyst"), "/")
-		mustContain(t, body, ">省级<", `id="count-enterprises">2<`, "苏钢集团有限公司", "无锡纺织股份有限公司", `id="chart-industry"`)
+		mustContain(t, body, ">省级<", `id="count-enterprises">2<`, `id="parent-name">工业和信息化部<`, "苏钢集团有限公司", "无锡纺织股份有限公司", `id="chart-industry"`)
 		// Tenancy: nothing of the other province or of the ministry's tree.
 		mustNotContain(t, body, "广汽智能汽车有限公司", "粤芯集成电路制造有限公司", "广东省工业和信息化厅", `id="count-provinces"`, `id="chart-province"`)
 	})
 	t.Run("enterprise", func(t *testing.T) {
 		c := newConsole(t, steel)
 		_, body := c.get(c.login("analyst"), "/")
-		mustContain(t, body, ">企业<", "苏钢集团有限公司", `id="count-unacked">0<`, "尚无下级节点")
+		mustContain(t, body, ">企业<", "苏钢集团有限公司", `id="count-unacked">0<`, `id="self-identity"`, steel.USCC, `id="parent-name">江苏省工业和信息化厅<`)
 		mustNotContain(t, body, "无锡纺织股份有限公司", `id="chart-data"`, "echarts.min.js")
 	})
 }
