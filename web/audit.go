@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"net/http"
 	"strconv"
+	"strings"
 
 	"github.com/shuan-dev/shuan"
 	"github.com/shuan-dev/shuan/ledger"
@@ -13,9 +14,16 @@ import (
 // auditPageSize is how many records one audit page shows.
 const auditPageSize = 50
 
+// auditRow is a record with its node ids named for people.
+type auditRow struct {
+	ledger.Record
+	ActorLabel  string // "node:<name>" for a node id this node knows
+	ObjectLabel string
+}
+
 // auditData is the content of the audit page.
 type auditData struct {
-	Records     []ledger.Record
+	Records     []auditRow
 	Verified    bool
 	VerifyError string
 	After       int64 // the page starts after this sequence number
@@ -52,7 +60,24 @@ func (s *server) auditPage(w http.ResponseWriter, r *http.Request, rq *request) 
 	if len(recs) > auditPageSize {
 		recs, d.More = recs[:auditPageSize], true
 	}
-	d.Records = recs
+	nodes, err := s.subtree(ctx, rq.Self.ID, shuan.NodeFilter{})
+	if err != nil {
+		return err
+	}
+	names := map[string]string{rq.Self.ID: rq.Self.Name}
+	for _, n := range nodes {
+		names[n.ID] = n.Name
+	}
+	for _, rec := range recs {
+		row := auditRow{Record: rec, ActorLabel: rec.Actor, ObjectLabel: rec.Object}
+		if id, ok := strings.CutPrefix(rec.Actor, "node:"); ok && names[id] != "" {
+			row.ActorLabel = "node:" + names[id]
+		}
+		if n := names[rec.Object]; n != "" {
+			row.ObjectLabel = n
+		}
+		d.Records = append(d.Records, row)
+	}
 	if len(recs) > 0 {
 		d.Next = recs[len(recs)-1].Seq
 	}

@@ -15,6 +15,7 @@ import (
 	"github.com/shuan-dev/shuan"
 	"github.com/shuan-dev/shuan/httpapi"
 	"github.com/shuan-dev/shuan/i18n"
+	"github.com/shuan-dev/shuan/ledger"
 	"github.com/shuan-dev/shuan/web"
 )
 
@@ -548,13 +549,18 @@ func TestAuditPaging(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
+	if _, err := c.db.AppendAudit(ctx, t0, "node:p-js", "node.registered", "e-steel", ""); err != nil {
+		t.Fatal(err)
+	}
 	cl := c.login("auditor")
 	_, body := c.get(cl, "/audit")
 	mustContain(t, body, "哈希链校验通过（本页 50 条记录）", `id="audit-next"`, `href="/audit?after=50"`)
+	_, body = c.get(cl, "/audit?after=100")
+	mustContain(t, body, `title="node:p-js">node:江苏省工业和信息化厅<`, `title="e-steel">苏钢集团有限公司<`)
 	_, body = c.get(cl, "/audit?after=50")
 	mustContain(t, body, "哈希链校验通过（本页 50 条记录）", `href="/audit?after=0"`, `href="/audit?after=100"`)
 	_, body = c.get(cl, "/audit?after=100&verify=all")
-	mustContain(t, body, "本页 21 条记录", "自创世记录起全链 121 条记录校验通过")
+	mustContain(t, body, "本页 22 条记录", "自创世记录起全链 122 条记录校验通过")
 	mustNotContain(t, body, `id="audit-next"`)
 	if resp, _ := c.get(cl, "/audit?after=-1"); resp.StatusCode != http.StatusBadRequest {
 		t.Errorf("negative after: %d", resp.StatusCode)
@@ -748,4 +754,38 @@ func TestOverviewOutboxTroubleAndRevoked(t *testing.T) {
 		`id="outbox-troubled"`, "connection refused", "signature does not verify", "被拒收", "重试中",
 		`id="count-revoked">1<`, "已吊销", `id="outbox-oldest">1 小时<`)
 	mustNotContain(t, body, "env-3")
+}
+
+// tamperedStore changes one audit record's detail as it is read, as an
+// attacker editing the table would.
+type tamperedStore struct {
+	web.Store
+	seq int64
+}
+
+func (s tamperedStore) AuditRecords(ctx context.Context, after int64, limit int) ([]ledger.Record, error) {
+	recs, err := s.Store.AuditRecords(ctx, after, limit)
+	for i := range recs {
+		if recs[i].Seq == s.seq {
+			recs[i].Detail = "edited"
+		}
+	}
+	return recs, err
+}
+
+func TestAuditDetectsTampering(t *testing.T) {
+	c := newConsole(t, ministry, func(cfg *web.Config) { cfg.Store = tamperedStore{Store: cfg.Store, seq: 60} })
+	ctx := context.Background()
+	for i := range 80 {
+		if _, err := c.db.AppendAudit(ctx, t0.Add(time.Duration(i)*time.Second), "system", "test.fill", "x", "original"); err != nil {
+			t.Fatal(err)
+		}
+	}
+	cl := c.login("auditor")
+	_, body := c.get(cl, "/audit")
+	mustContain(t, body, "哈希链校验通过")
+	_, body = c.get(cl, "/audit?after=50")
+	mustContain(t, body, "哈希链校验失败", "seq 60")
+	_, body = c.get(cl, "/audit?verify=all")
+	mustContain(t, body, "全链校验失败（已通过 59 条）")
 }
