@@ -154,3 +154,12 @@ func plmTable() Table {
 		{Name: "cad_file", Values: repeat(n, func(i int) string { return fmt.Sprintf("/vault/%d.step", i) })},
 	}}
 }
+
+// idWeight is 2^(17-i) mod 11, the GB 11643 weight of position i.
+func idWeight(i int) int {
+	w := 1
+	for k := 0; k < 17-i; k++ {
+		w = w * 2 % 11
+	}
+	return w
+}

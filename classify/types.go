@@ -56,46 +56,46 @@ const (
 // ColumnLabel is the proposed classification and grading of one column.
 type ColumnLabel struct {
 	// Category is a taxonomy code such as "prod.process" or "tech".
-	Category string
+	Category string `json:"category"`
 	// PI is "" or a pi.* code.
-	PI          string
-	SensitivePI bool
+	PI          string `json:"pi"`
+	SensitivePI bool   `json:"sensitive_pi"`
 	// Level is "core", "important" or "general".
-	Level string
+	Level string `json:"level"`
 	// SubLevel is 1-4 for general data (policy table), 0 otherwise.
-	SubLevel   int
-	Confidence float64
-	Evidence   []Evidence
+	SubLevel   int        `json:"sublevel"`
+	Confidence float64    `json:"confidence"`
+	Evidence   []Evidence `json:"evidence"`
 }
 
 // TableLabel is the proposed classification and grading of one table.
 type TableLabel struct {
-	Category string
-	Level    string
-	SubLevel int
+	Category string `json:"category"`
+	Level    string `json:"level"`
+	SubLevel int    `json:"sublevel"`
 	// Columns are in the same order as the input columns.
-	Columns  []ColumnLabel
-	Evidence []Evidence
+	Columns  []ColumnLabel `json:"columns"`
+	Evidence []Evidence    `json:"evidence"`
 	// Caveat reminds the reader that grading is a proposal a person confirms.
-	Caveat string
+	Caveat string `json:"caveat"`
 }
 
 // PackInfo identifies the loaded rule packs so results can be compared like with like.
 type PackInfo struct {
-	Name    string
-	Version string
+	Name    string `json:"name"`
+	Version string `json:"version"`
 	// SM3 is the hex SM3 digest over the canonical bytes of every pack file
 	// in sorted order (see packs/README.md).
-	SM3 string
+	SM3 string `json:"sm3"`
 }
 
 // Industry is one industry a rule pack covers.
 type Industry struct {
-	Key string
+	Key string `json:"key"`
 	// Codes are GB/T 4754-2017 codes, e.g. ["C31"].
-	Codes  []string
-	NameZH string
-	NameEN string
+	Codes  []string `json:"codes"`
+	NameZH string   `json:"name_zh"`
+	NameEN string   `json:"name_en"`
 }
 
 // Caveat is the sentence every TableLabel carries.

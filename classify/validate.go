@@ -53,15 +53,6 @@ func ValidResidentID(s string, now time.Time) bool {
 	return false
 }
 
-// idWeight is 2^(17-i) mod 11, the GB 11643 weight of position i.
-func idWeight(i int) int {
-	w := 1
-	for k := 0; k < 17-i; k++ {
-		w = w * 2 % 11
-	}
-	return w
-}
-
 func validProvince(p string) bool {
 	return len(p) == 2 && strings.Contains(provincePrefixes, " "+p+" ")
 }
@@ -557,8 +548,11 @@ func ValidAddress(s string) bool {
 	if n < 6 || n > 120 {
 		return false
 	}
+	if !strings.ContainsAny(s, addressElements) {
+		return false
+	}
 	region := strings.ContainsAny(s, "省市县") || strings.Contains(s, "自治区") || containsRegionName(s)
-	return region && strings.ContainsAny(s, addressElements) && hanCount(s) >= 4
+	return region && hanCount(s) >= 4
 }
 
 func containsRegionName(s string) bool {
@@ -733,7 +727,7 @@ func isJWT(s string) bool {
 const apiTokenPrefixes = " ghp_ gho_ ghs_ ghu_ github_pat_ glpat- xoxb- xoxp- AKIA ASIA AIza sk- sk_live_ rk_live_ LTAI "
 
 func isAPIToken(s string) bool {
-	if len(s) < 16 || len(s) > 200 || strings.ContainsAny(s, " \t\n") {
+	if len(s) < 16 || len(s) > 200 || strings.IndexByte("gxAsrL", s[0]) < 0 || strings.ContainsAny(s, " \t\n") {
 		return false
 	}
 	for rest := apiTokenPrefixes; ; {
@@ -763,6 +757,9 @@ func ValidCredential(s string) bool { return CredentialKind(s) != "" }
 // G-code): most non-empty lines consist of address words (G01 X10.5 F300)
 // with at least one G or M word.
 func IsGCode(s string) bool {
+	if len(s) < 3 || !strings.ContainsAny(s, "GMgm") {
+		return false
+	}
 	lines, good, single := 0, 0, 0
 	for _, line := range strings.Split(s, "\n") {
 		if i := strings.IndexByte(line, ';'); i >= 0 {
@@ -840,14 +837,30 @@ const stKeywords = " IF THEN ELSIF ELSE END_IF CASE OF END_CASE FOR TO BY DO END
 // IsSTCode reports whether s is an IEC 61131-3 Structured Text snippet: an
 // assignment "x := expr;" together with ST keywords, or several ST keywords.
 func IsSTCode(s string) bool {
-	if len(s) < 8 {
+	if len(s) < 8 || !strings.Contains(s, ":=") && !strings.Contains(s, "END_") {
 		return false
 	}
 	kw := 0
-	for _, f := range strings.FieldsFunc(s, func(r rune) bool { return !(r == '_' || r < 128 && isAlnum(byte(r))) }) {
-		if len(f) >= 2 && strings.Contains(stKeywords, " "+strings.ToUpper(f)+" ") && f == strings.ToUpper(f) {
-			kw++
+	for i := 0; i < len(s); {
+		if !(s[i] == '_' || isAlnum(s[i])) {
+			i++
+			continue
 		}
+		j := i
+		upper := true
+		for j < len(s) && (s[j] == '_' || isAlnum(s[j])) {
+			if s[j] >= 'a' && s[j] <= 'z' {
+				upper = false
+			}
+			j++
+		}
+		if f := s[i:j]; upper && len(f) >= 2 && len(f) < 20 {
+			k := strings.Index(stKeywords, f)
+			if k > 0 && stKeywords[k-1] == ' ' && stKeywords[k+len(f)] == ' ' {
+				kw++
+			}
+		}
+		i = j
 	}
 	assign := strings.Contains(s, ":=") && strings.Contains(s, ";")
 	return (assign && kw >= 1) || kw >= 3 && strings.Contains(s, "END_")
@@ -983,8 +996,14 @@ func HasUnit(s string) bool { _, _, ok := ParseMeasurement(s); return ok }
 // "ingredient amount[unit]" items (C:0.18%;Mn:1.40%, 树脂 30kg，固化剂 5kg)
 // or a ratio such as 3:1:0.5.
 func IsRecipe(s string) bool {
-	if isRatio(s) {
+	if len(s) < 5 || strings.IndexAny(s, "0123456789") < 0 {
+		return false
+	}
+	if strings.Count(s, ":") >= 2 && isRatio(s) {
 		return true
+	}
+	if !strings.ContainsAny(s, ";,，；、|\n") {
+		return false
 	}
 	items := strings.FieldsFunc(s, func(r rune) bool { return strings.ContainsRune(";,，；、|\n", r) })
 	if len(items) < 2 {
