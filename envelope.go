@@ -12,6 +12,7 @@ const (
 	KindNotice         = "notice"          // down: a notice to a target set
 	KindNoticeStatus   = "notice_status"   // up: a node read or acknowledged a notice
 	KindRevocation     = "revocation"      // down: a certificate revoked by its issuer
+	KindProbe          = "probe"           // up: a diagnostic envelope recorded at every hop
 )
 
 // MaxBodyBytes bounds an envelope body; larger envelopes are refused.
