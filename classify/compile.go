@@ -115,28 +115,29 @@ func builtinValidator(name string) (validatorFunc, bool) {
 
 // policy is the compiled grading and confidence policy.
 type policy struct {
-	minRatio        float64
-	minValues       int
-	maxValues       int
-	confPattern     float64
-	confValidated   float64
-	confContext     float64
-	confName        float64
-	confComment     float64
-	confTable       float64
-	confMajority    float64
-	confFallback    float64
-	defaultCategory string
-	piCategory      string
-	defaultSubLevel int
-	sensitive       []string
-	sensitiveBasis  string
-	sensitiveOK     bool
+	minRatio         float64
+	minValues        int
+	minValuesPattern int
+	maxValues        int
+	confPattern      float64
+	confValidated    float64
+	confContext      float64
+	confName         float64
+	confComment      float64
+	confTable        float64
+	confMajority     float64
+	confFallback     float64
+	defaultCategory  string
+	piCategory       string
+	defaultSubLevel  int
+	sensitive        []string
+	sensitiveBasis   string
+	sensitiveOK      bool
 }
 
 func defaultPolicy() policy {
 	return policy{
-		minRatio: 0.6, minValues: 1, maxValues: 1000,
+		minRatio: 0.6, minValues: 1, minValuesPattern: 5, maxValues: 1000,
 		confPattern: 0.5, confValidated: 0.8, confContext: 0.95, confName: 0.7, confComment: 0.75,
 		confTable: 0.6, confMajority: 0.45, confFallback: 0.3,
 		defaultCategory: "mgmt.business_stats", piCategory: "mgmt.customer_product", defaultSubLevel: 2,
@@ -186,6 +187,7 @@ type contentRule struct {
 type nameRule struct {
 	id, title    string
 	category, pi string
+	industry     string // "" for every industry
 	examples     []example
 	at           where
 }
@@ -193,6 +195,7 @@ type nameRule struct {
 type tableRule struct {
 	id, title string
 	category  string
+	industry  string // "" for every industry
 	examples  []example
 	at        where
 }
@@ -213,6 +216,30 @@ type gradeRule struct {
 	industry      string // "" for every industry
 	examples      []example
 	at            where
+}
+
+// nameHits returns the name-rule hits in norm among the rules active for industry.
+func (e *Engine) nameHits(norm, industry string) map[int]kwHit {
+	hits := e.nameIdx.find(norm)
+	kept := hits[:0]
+	for _, h := range hits {
+		if in := e.names[h.owner].industry; in == "" || in == industry {
+			kept = append(kept, h)
+		}
+	}
+	return bestHits(kept)
+}
+
+// tableHits returns the table-rule hits in norm among the rules active for industry.
+func (e *Engine) tableHits(norm, industry string) map[int]kwHit {
+	hits := e.tableIdx.find(norm)
+	kept := hits[:0]
+	for _, h := range hits {
+		if in := e.tables[h.owner].industry; in == "" || in == industry {
+			kept = append(kept, h)
+		}
+	}
+	return bestHits(kept)
 }
 
 // kind is the evidence kind the rule produces.
@@ -494,7 +521,7 @@ func compile(files []packFile, now func() time.Time) (*Engine, error) {
 			for _, k := range n.Exclude {
 				nameB.add(len(e.names), k, true)
 			}
-			nr := nameRule{id: n.ID, title: n.Title, category: n.Category, pi: n.PI, at: where{pr.file, n.line},
+			nr := nameRule{id: n.ID, title: n.Title, category: n.Category, pi: n.PI, industry: industry, at: where{pr.file, n.line},
 				examples: examples(n.Examples, n.line, f, pr)}
 			if ok {
 				e.names = append(e.names, nr)
@@ -519,7 +546,7 @@ func compile(files []packFile, now func() time.Time) (*Engine, error) {
 			for _, k := range t.Exclude {
 				tableB.add(len(e.tables), k, true)
 			}
-			tr := tableRule{id: t.ID, title: t.Title, category: t.Category, at: where{pr.file, t.line},
+			tr := tableRule{id: t.ID, title: t.Title, category: t.Category, industry: industry, at: where{pr.file, t.line},
 				examples: examples(t.Examples, t.line, f, pr)}
 			if !ok {
 				tr = tableRule{}
@@ -681,6 +708,13 @@ func mergePolicy(p policy, r *rawPolicy, pr problems) policy {
 			pr.add(r.at("min_values"), "policy.min_values", "must be at least 1")
 		} else {
 			p.minValues = *r.MinValues
+		}
+	}
+	if r.MinValuesPattern != nil {
+		if *r.MinValuesPattern < 1 {
+			pr.add(r.at("min_values_pattern"), "policy.min_values_pattern", "must be at least 1")
+		} else {
+			p.minValuesPattern = *r.MinValuesPattern
 		}
 	}
 	if r.MaxValues != nil {

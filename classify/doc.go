@@ -33,6 +33,9 @@
 //     (plain numbers in a 工艺参数 table) inherit it. Technical columns (keys,
 //     audit timestamps, flags) are "tech" unless their content says otherwise.
 //
+// Industry packs add vocabulary (names, tables) and grading rules that apply
+// only when their industry is selected.
+//
 // Grading applies the grading rules of the base pack and of the selected
 // industry (Options.Industry, a GB/T 4754 code matched by longest prefix or
 // an industry key): each rule names a level, conditions on category, PI type,

@@ -15,6 +15,7 @@ type nameFinding struct {
 	keyword string
 	spec    int
 	conf    float64
+	owner   int // rule index, the last tie-breaker
 }
 
 // contentFinding is one content rule that reached its ratio on the sample.
@@ -84,12 +85,16 @@ func (e *Engine) Classify(t Table, o Options) TableLabel {
 	// Table context from table name and comment.
 	var ctxRule *tableRule
 	var ctxKW, ctxKind string
-	ctxSpec := -1
+	ctxSpec, ctxOwner := -1, 0
 	for _, src := range []struct{ norm, kind string }{{tableNorm, KindName}, {tableCommentNorm, KindComment}} {
-		for owner, h := range bestHits(e.tableIdx.find(src.norm)) {
+		for owner, h := range e.tableHits(src.norm, ind.Key) {
 			r := &e.tables[owner]
-			if h.spec() > ctxSpec || h.spec() == ctxSpec && src.kind == KindComment {
-				ctxRule, ctxKW, ctxKind, ctxSpec = r, h.keyword, src.kind, h.spec()
+			sp := h.spec()
+			if h.head {
+				sp += 2 // a table is what its name ends with: sales_monthly_report is a report
+			}
+			if sp > ctxSpec || sp == ctxSpec && (src.kind == KindComment && ctxKind != KindComment || src.kind == ctxKind && owner < ctxOwner) {
+				ctxRule, ctxKW, ctxKind, ctxSpec, ctxOwner = r, h.keyword, src.kind, sp, owner
 			}
 		}
 	}
@@ -105,7 +110,7 @@ func (e *Engine) Classify(t Table, o Options) TableLabel {
 	// Pass one: each column on its own.
 	facts := make([]columnFacts, len(t.Columns))
 	for i, c := range t.Columns {
-		facts[i] = e.analyseColumn(c, now)
+		facts[i] = e.analyseColumn(c, ind.Key, now)
 	}
 
 	// Table category: context, else the confidence-weighted majority of
@@ -184,16 +189,19 @@ func (e *Engine) Classify(t Table, o Options) TableLabel {
 }
 
 // analyseColumn runs the name, comment and content detectors on one column.
-func (e *Engine) analyseColumn(c Column, now time.Time) columnFacts {
+func (e *Engine) analyseColumn(c Column, industry string, now time.Time) columnFacts {
 	f := columnFacts{nameNorm: normalize(c.Name), commentNorm: normalize(c.Comment)}
 	for _, src := range []struct{ norm, kind string }{{f.nameNorm, KindName}, {f.commentNorm, KindComment}} {
 		conf := e.pol.confName
 		if src.kind == KindComment {
 			conf = e.pol.confComment
 		}
-		for owner, h := range bestHits(e.nameIdx.find(src.norm)) {
+		for owner, h := range e.nameHits(src.norm, industry) {
 			r := &e.names[owner]
-			nf := &nameFinding{rule: r, kind: src.kind, keyword: h.keyword, spec: h.spec(), conf: conf}
+			nf := &nameFinding{rule: r, owner: owner, kind: src.kind, keyword: h.keyword, spec: h.spec(), conf: conf}
+			if h.head && r.category == "tech" {
+				nf.spec += 6 // a key suffix makes the column a key: log_id, recipe_id
+			}
 			if r.pi != "" && (f.piName == nil || better(nf, f.piName)) {
 				f.piName = nf
 			}
@@ -302,7 +310,10 @@ func better(a, b *nameFinding) bool {
 	if a.spec != b.spec {
 		return a.spec > b.spec
 	}
-	return a.kind == KindComment && b.kind != KindComment
+	if a.kind != b.kind {
+		return a.kind == KindComment
+	}
+	return a.owner < b.owner
 }
 
 // scanValues runs every content rule over the column's sample and returns the
@@ -380,6 +391,9 @@ func (e *Engine) scanValues(c Column, f *columnFacts, now time.Time) *contentFin
 		}
 		if matched < need || matched == 0 {
 			continue
+		}
+		if validated < need && !hasCtx && n < e.pol.minValuesPattern {
+			continue // a shape alone on a tiny sample proves little
 		}
 		if r.minDistinct > 0 && distinct < r.minDistinct {
 			continue

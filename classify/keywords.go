@@ -3,7 +3,6 @@ package classify
 import (
 	"strings"
 	"unicode"
-	"unicode/utf8"
 
 	"github.com/coregx/ahocorasick"
 )
@@ -101,11 +100,19 @@ type kwHit struct {
 	keyword string
 	start   int
 	end     int
+	head    bool // the hit ends the text: the head of a compound (log_id, 设备编号)
 }
 
-// spec is the specificity of a hit: the matched length without delimiters.
+// spec is the specificity of a hit: the byte length of the keyword without
+// separators (a Han character counts 3, like its information).
 func (h kwHit) spec() int {
-	return utf8.RuneCountInString(strings.TrimSpace(h.keyword)) + strings.Count(strings.TrimSpace(h.keyword), " ")*2
+	n := 0
+	for i := 0; i < len(h.keyword); i++ {
+		if c := h.keyword[i]; c != ' ' && c != '_' && c != '-' {
+			n++
+		}
+	}
+	return n
 }
 
 type kwOwner struct {
@@ -165,7 +172,7 @@ func (k *kwIndex) find(norm string) []kwHit {
 	var hits []kwHit
 	for _, m := range k.ac.FindAllOverlapping([]byte(norm)) {
 		for _, o := range k.owners[m.PatternID] {
-			hits = append(hits, kwHit{owner: o.owner, exclude: o.exclude, keyword: o.keyword, start: m.Start, end: m.End})
+			hits = append(hits, kwHit{owner: o.owner, exclude: o.exclude, keyword: o.keyword, start: m.Start, end: m.End, head: m.End >= len(norm)-1})
 		}
 	}
 	return hits

@@ -92,14 +92,15 @@ type rawSensitive struct {
 }
 
 type rawPolicy struct {
-	MinRatio        *float64       `yaml:"min_ratio"`
-	MinValues       *int           `yaml:"min_values"`
-	MaxValues       *int           `yaml:"max_values"`
-	Confidence      *rawConfidence `yaml:"confidence"`
-	DefaultCategory *string        `yaml:"default_category"`
-	PICategory      *string        `yaml:"pi_category"`
-	DefaultSubLevel *int           `yaml:"default_sublevel"`
-	SensitivePI     *rawSensitive  `yaml:"sensitive_pi"`
+	MinRatio         *float64       `yaml:"min_ratio"`
+	MinValues        *int           `yaml:"min_values"`
+	MinValuesPattern *int           `yaml:"min_values_pattern"`
+	MaxValues        *int           `yaml:"max_values"`
+	Confidence       *rawConfidence `yaml:"confidence"`
+	DefaultCategory  *string        `yaml:"default_category"`
+	PICategory       *string        `yaml:"pi_category"`
+	DefaultSubLevel  *int           `yaml:"default_sublevel"`
+	SensitivePI      *rawSensitive  `yaml:"sensitive_pi"`
 	pos
 }
 

@@ -70,7 +70,7 @@ func (e *Engine) TestExamples() []RuleReport {
 		add(RuleReport{Rule: r.id, Kind: "name", Title: r.title, File: r.at.file, Line: r.at.line, Confirmed: true}, r.examples,
 			func(x rawExample) (bool, string) {
 				for _, text := range []string{x.Value, x.Column, x.Comment} {
-					if _, ok := bestHits(e.nameIdx.find(normalize(text)))[i]; ok && text != "" {
+					if _, ok := e.nameHits(normalize(text), r.industry)[i]; ok && text != "" {
 						return true, "keyword matched"
 					}
 				}
@@ -82,7 +82,7 @@ func (e *Engine) TestExamples() []RuleReport {
 		add(RuleReport{Rule: r.id, Kind: "table", Title: r.title, File: r.at.file, Line: r.at.line, Confirmed: true}, r.examples,
 			func(x rawExample) (bool, string) {
 				for _, text := range []string{x.Value, x.Table, x.TableComment} {
-					if _, ok := bestHits(e.tableIdx.find(normalize(text)))[i]; ok && text != "" {
+					if _, ok := e.tableHits(normalize(text), r.industry)[i]; ok && text != "" {
 						return true, "keyword matched"
 					}
 				}
