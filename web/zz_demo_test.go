@@ -5,6 +5,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/chromedp/chromedp"
 	"github.com/shuan-dev/shuan/web/webtest"
 )
 
@@ -32,6 +33,13 @@ func TestZZDemoShots(t *testing.T) {
 				t.Fatal(err)
 			}
 		}
+	}
+	if err := chromedp.Do(ctx, chromedp.EmulateViewport(390, 844, chromedp.EmulateMobile)); err != nil {
+		t.Fatal(err)
+	}
+	for _, p := range []string{"/", "/notices"} {
+		webtest.Navigate(ctx, strings.TrimSuffix(urls[0], "/")+p)
+		webtest.Screenshot(ctx, "/tmp/shots/mobile"+strings.ReplaceAll(p, "/", "-")+".png")
 	}
 	t.Log(probs.List())
 }

@@ -10,6 +10,8 @@
   document.querySelectorAll(".chart[data-series]").forEach(function (el) {
     var items = data[el.getAttribute("data-series")] || [];
     if (!items.length) { return; }
+    // Height follows the number of bars so two bars do not fill a tall box.
+    el.style.height = Math.max(140, Math.min(480, 36 * items.length + 50)) + "px";
     var chart = echarts.init(el, null, { renderer: "canvas" });
     chart.setOption({
       animation: false,
