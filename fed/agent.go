@@ -94,7 +94,7 @@ func (a *Agent) pushLoop(ctx context.Context) {
 // returns how many items were settled (delivered or rejected).
 func (a *Agent) PushOnce(ctx context.Context) (int, error) {
 	now := a.Now()
-	items, err := a.DB.DueOutbox(ctx, now, 100)
+	items, err := a.DB.DueOutbox(ctx, now, maxBatch)
 	if err != nil || len(items) == 0 {
 		return 0, err
 	}
@@ -104,31 +104,38 @@ func (a *Agent) PushOnce(ctx context.Context) (int, error) {
 	}
 	receipts, perr := a.Client.Push(ctx, raws)
 	settled := 0
-	for i, it := range items {
-		var err error
-		switch {
-		case perr != nil:
-			err = a.retry(ctx, it, perr.Error())
-		case receipts[i].Status == shuan.ReceiptAccepted || receipts[i].Status == shuan.ReceiptDuplicate:
-			rb, _ := json.Marshal(receipts[i])
-			err = a.DB.MarkDelivered(ctx, it.EnvelopeID, a.Now(), rb)
-			settled++
-		case receipts[i].Status == shuan.ReceiptRejected:
-			a.Log.Warn("parent rejected envelope", "id", it.EnvelopeID, "kind", it.Kind, "reason", receipts[i].Reason)
-			err = a.DB.MarkRejected(ctx, it.EnvelopeID, a.Now(), receipts[i].Reason)
-			settled++
-		default:
-			err = a.retry(ctx, it, receipts[i].Reason)
+	err = a.DB.Tx(ctx, func(tx *sqlstore.Store) error {
+		settled = 0
+		for i, it := range items {
+			var err error
+			switch {
+			case perr != nil:
+				err = a.retry(ctx, tx, it, perr.Error())
+			case receipts[i].Status == shuan.ReceiptAccepted || receipts[i].Status == shuan.ReceiptDuplicate:
+				rb, _ := json.Marshal(receipts[i])
+				err = tx.MarkDelivered(ctx, it.EnvelopeID, a.Now(), rb)
+				settled++
+			case receipts[i].Status == shuan.ReceiptRejected:
+				a.Log.Warn("parent rejected envelope", "id", it.EnvelopeID, "kind", it.Kind, "reason", receipts[i].Reason)
+				err = tx.MarkRejected(ctx, it.EnvelopeID, a.Now(), receipts[i].Reason)
+				settled++
+			default:
+				err = a.retry(ctx, tx, it, receipts[i].Reason)
+			}
+			if err != nil {
+				return err
+			}
 		}
-		if err != nil {
-			return settled, err
-		}
+		return nil
+	})
+	if err != nil {
+		return 0, err
 	}
 	return settled, perr
 }
 
-func (a *Agent) retry(ctx context.Context, it shuan.OutboxItem, reason string) error {
-	return a.DB.MarkRetry(ctx, it.EnvelopeID, it.Attempts+1, a.Now().Add(a.Backoff(it.Attempts+1)), reason)
+func (a *Agent) retry(ctx context.Context, tx *sqlstore.Store, it shuan.OutboxItem, reason string) error {
+	return tx.MarkRetry(ctx, it.EnvelopeID, it.Attempts+1, a.Now().Add(a.Backoff(it.Attempts+1)), reason)
 }
 
 // Backoff is the wait before attempt n (n ≥ 1): exponential, capped, with

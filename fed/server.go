@@ -145,11 +145,11 @@ func (s *Server) handleEnvelopes(w http.ResponseWriter, r *http.Request) {
 		s.fail(w, r, shuan.Errorf(shuan.EINVALID, "a push carries 1 to %d envelopes, got %d", maxBatch, len(req.Envelopes)))
 		return
 	}
-	resp := PushResponse{Receipts: make([]shuan.Receipt, 0, len(req.Envelopes))}
-	for _, raw := range req.Envelopes {
-		resp.Receipts = append(resp.Receipts, s.Receive(r.Context(), peer.NodeID, raw))
+	raws := make([][]byte, len(req.Envelopes))
+	for i, raw := range req.Envelopes {
+		raws[i] = raw
 	}
-	httpapi.JSON(w, http.StatusOK, resp)
+	httpapi.JSON(w, http.StatusOK, PushResponse{Receipts: s.ReceiveBatch(r.Context(), peer.NodeID, raws)})
 }
 
 func decodeBody(w http.ResponseWriter, r *http.Request, v any, limit int64) error {
@@ -167,60 +167,109 @@ func decodeBody(w http.ResponseWriter, r *http.Request, v any, limit int64) erro
 }
 
 // Receive verifies one envelope handed over by peer and applies it exactly
-// once: stored verbatim, its effect applied and, where the kind travels on,
-// queued for this node's parent, all in one transaction.
+// once; see ReceiveBatch.
 func (s *Server) Receive(ctx context.Context, peer string, raw []byte) shuan.Receipt {
+	return s.ReceiveBatch(ctx, peer, [][]byte{raw})[0]
+}
+
+// ReceiveBatch verifies envelopes handed over by peer and applies each
+// exactly once: stored verbatim, its effect applied and, where the kind
+// travels on, queued for this node's parent, in one transaction. The batch
+// is applied in a single transaction; if that fails, each envelope is
+// applied in its own, so that one bad envelope cannot hold up the others.
+func (s *Server) ReceiveBatch(ctx context.Context, peer string, raws [][]byte) []shuan.Receipt {
 	now := s.Now().UTC()
-	rc := shuan.Receipt{Receiver: s.SelfID, At: now}
-	e, err := s.check(ctx, peer, raw, now)
-	rc.EnvelopeID = e.ID
-	if err != nil {
-		rc.Status, rc.Reason = shuan.ReceiptRejected, shuan.ErrorMessage(err)
-		if shuan.ErrorCode(err) == shuan.EINTERNAL {
-			s.Log.Error("receive envelope", "id", e.ID, "err", err)
-		}
-		return s.signReceipt(rc)
+	rcs := make([]shuan.Receipt, len(raws))
+	type item struct {
+		i   int
+		e   shuan.Envelope
+		raw []byte
 	}
-	k := kinds[e.Kind]
-	dup := false
-	err = s.DB.Tx(ctx, func(tx *sqlstore.Store) error {
-		if !k.ephemeral {
-			ins, err := tx.InsertEnvelope(ctx, shuan.StoredEnvelope{ID: e.ID, Kind: e.Kind, Origin: e.Origin,
-				From: peer, IssuedAt: e.IssuedAt, Received: now, Raw: raw})
+	var ok []item
+	for i, raw := range raws {
+		e, err := s.check(ctx, peer, raw, now)
+		rcs[i] = shuan.Receipt{EnvelopeID: e.ID, Receiver: s.SelfID, At: now}
+		if err != nil {
+			rcs[i].Status, rcs[i].Reason = shuan.ReceiptRejected, shuan.ErrorMessage(err)
+			if shuan.ErrorCode(err) == shuan.EINTERNAL {
+				s.Log.Error("receive envelope", "id", e.ID, "err", err)
+				rcs[i].Status, rcs[i].Reason = "", "internal error while checking; retry later"
+			}
+			continue
+		}
+		ok = append(ok, item{i, e, raw})
+	}
+	statuses := make([]string, len(ok))
+	err := s.DB.Tx(ctx, func(tx *sqlstore.Store) error {
+		for j, it := range ok {
+			st, err := s.apply(ctx, tx, peer, it.e, it.raw, now)
 			if err != nil {
 				return err
 			}
-			if !ins {
-				dup = true
-				return nil
-			}
-		}
-		fwd, err := s.applyUp(ctx, tx, peer, e, now)
-		if err != nil {
-			return err
-		}
-		if fwd && k.forward {
-			return s.enqueueIfParent(ctx, tx, e, raw, now)
+			statuses[j] = st
 		}
 		return nil
 	})
-	switch {
-	case err != nil:
-		rc.Status, rc.Reason = shuan.ReceiptRejected, shuan.ErrorMessage(err)
-		if shuan.ErrorCode(err) == shuan.EINTERNAL {
-			s.Log.Error("apply envelope", "id", e.ID, "kind", e.Kind, "err", err)
-			rc.Reason = "internal error while applying; retry later"
-			rc.Status = "" // not a verdict: the sender retries
+	errs := make([]error, len(ok))
+	if err != nil && len(ok) > 1 {
+		for j, it := range ok {
+			errs[j] = s.DB.Tx(ctx, func(tx *sqlstore.Store) error {
+				st, err := s.apply(ctx, tx, peer, it.e, it.raw, now)
+				statuses[j] = st
+				return err
+			})
 		}
-	case dup:
-		rc.Status = shuan.ReceiptDuplicate
-	default:
-		rc.Status = shuan.ReceiptAccepted
-		if k.forward && s.Pushed != nil {
-			s.Pushed()
+	} else if err != nil {
+		errs[0] = err
+	}
+	forwarded := false
+	for j, it := range ok {
+		rc := &rcs[it.i]
+		switch err := errs[j]; {
+		case err != nil:
+			rc.Status, rc.Reason = shuan.ReceiptRejected, shuan.ErrorMessage(err)
+			if shuan.ErrorCode(err) == shuan.EINTERNAL {
+				s.Log.Error("apply envelope", "id", it.e.ID, "kind", it.e.Kind, "err", err)
+				rc.Status, rc.Reason = "", "internal error while applying; retry later" // not a verdict: the sender retries
+			}
+		default:
+			rc.Status = statuses[j]
+			forwarded = forwarded || (rc.Status == shuan.ReceiptAccepted && kinds[it.e.Kind].forward)
 		}
 	}
-	return s.signReceipt(rc)
+	if forwarded && s.Pushed != nil {
+		s.Pushed()
+	}
+	for i := range rcs {
+		rcs[i] = s.signReceipt(rcs[i])
+	}
+	return rcs
+}
+
+// apply stores and applies one checked envelope inside tx and returns the
+// receipt status: accepted, or duplicate when it was applied before.
+func (s *Server) apply(ctx context.Context, tx *sqlstore.Store, peer string, e shuan.Envelope, raw []byte, now time.Time) (string, error) {
+	k := kinds[e.Kind]
+	if !k.ephemeral {
+		ins, err := tx.InsertEnvelope(ctx, shuan.StoredEnvelope{ID: e.ID, Kind: e.Kind, Origin: e.Origin,
+			From: peer, IssuedAt: e.IssuedAt, Received: now, Raw: raw})
+		if err != nil {
+			return "", err
+		}
+		if !ins {
+			return shuan.ReceiptDuplicate, nil
+		}
+	}
+	fwd, err := s.applyUp(ctx, tx, peer, e, now)
+	if err != nil {
+		return "", err
+	}
+	if fwd && k.forward {
+		if err := s.enqueueIfParent(ctx, tx, e, raw, now); err != nil {
+			return "", err
+		}
+	}
+	return shuan.ReceiptAccepted, nil
 }
 
 // check parses and authenticates an upward envelope from peer.

@@ -18,6 +18,8 @@ import (
 	"github.com/shuan-dev/shuan/fed"
 	"github.com/shuan-dev/shuan/gm"
 	"github.com/shuan-dev/shuan/pki"
+	"github.com/shuan-dev/shuan/sqlstore"
+	"github.com/shuan-dev/shuan/sqlstore/sqlstoretest"
 )
 
 // tier is one node of an in-process test federation.
@@ -28,16 +30,21 @@ type tier struct {
 	done   chan error
 }
 
-func testLog(t *testing.T) *slog.Logger {
+func testLog(t testing.TB) *slog.Logger {
 	return slog.New(slog.NewTextHandler(io.Discard, nil))
 }
 
 // newNode initialises and opens a node in a temp dir (not yet serving).
-func newNode(t *testing.T, role shuan.Role, name, region, industry string) *Runtime {
+func newNode(t testing.TB, role shuan.Role, name, region, industry string) *Runtime {
+	return newNodeDB(t, role, name, region, industry, "")
+}
+
+// newNodeDB is newNode with the store at dsn ("" for embedded SQLite).
+func newNodeDB(t testing.TB, role shuan.Role, name, region, industry, dsn string) *Runtime {
 	t.Helper()
 	ctx := context.Background()
 	dir := t.TempDir()
-	_, err := Init(ctx, dir, InitOptions{Role: role, Name: name, Region: region, Industry: industry,
+	_, err := Init(ctx, dir, InitOptions{Role: role, Name: name, Region: region, Industry: industry, DB: dsn,
 		Listen: "127.0.0.1:0", Console: "", Hosts: []string{"127.0.0.1", "localhost"}}, time.Now())
 	if err != nil {
 		t.Fatalf("init %s: %v", name, err)
@@ -54,7 +61,7 @@ func newNode(t *testing.T, role shuan.Role, name, region, industry string) *Runt
 }
 
 // serve starts r in the background and returns its federation URL.
-func serve(t *testing.T, r *Runtime) *tier {
+func serve(t testing.TB, r *Runtime) *tier {
 	t.Helper()
 	ctx, cancel := context.WithCancel(context.Background())
 	ready := make(chan string, 1)
@@ -75,7 +82,7 @@ func serve(t *testing.T, r *Runtime) *tier {
 	return nil
 }
 
-func token(t *testing.T, parent *tier, ttl time.Duration) string {
+func token(t testing.TB, parent *tier, ttl time.Duration) string {
 	t.Helper()
 	s, _, err := parent.NewToken(context.Background(), ttl, "test")
 	if err != nil {
@@ -84,7 +91,7 @@ func token(t *testing.T, parent *tier, ttl time.Duration) string {
 	return s
 }
 
-func enrol(t *testing.T, parent *tier, child *Runtime) *tier {
+func enrol(t testing.TB, parent *tier, child *Runtime) *tier {
 	t.Helper()
 	if err := child.Enroll(context.Background(), parent.url, token(t, parent, time.Hour)); err != nil {
 		t.Fatalf("enrol %s: %v", child.Cfg.Name, err)
@@ -96,7 +103,7 @@ type federation struct {
 	ministry, js, gd, steel, ic, auto *tier
 }
 
-func newFederation(t *testing.T) *federation {
+func newFederation(t testing.TB) *federation {
 	f := &federation{}
 	f.ministry = serve(t, newNode(t, shuan.RoleMinistry, "工业和信息化部", "", ""))
 	f.js = enrol(t, f.ministry, newNode(t, shuan.RoleProvince, "江苏省工业和信息化厅", "320000", ""))
@@ -107,7 +114,7 @@ func newFederation(t *testing.T) *federation {
 	return f
 }
 
-func waitFor(t *testing.T, what string, check func() error) {
+func waitFor(t testing.TB, what string, check func() error) {
 	t.Helper()
 	deadline := time.Now().Add(20 * time.Second)
 	for {
@@ -234,12 +241,12 @@ func TestEnrolmentRefusals(t *testing.T) {
 
 // rawClient is an mTLS client with a node's own certificate, for sending
 // hand-made requests.
-func rawClient(t *testing.T, r *Runtime) *http.Client {
+func rawClient(t testing.TB, r *Runtime) *http.Client {
 	c := pki.ClientConfig(*r.cert.get(), r.Roots, r.Revoked)
 	return &http.Client{Transport: &http.Transport{TLSClientConfig: c}, Timeout: 10 * time.Second}
 }
 
-func push(t *testing.T, c *http.Client, url string, raws ...[]byte) (int, fed.PushResponse) {
+func push(t testing.TB, c *http.Client, url string, raws ...[]byte) (int, fed.PushResponse) {
 	t.Helper()
 	req := fed.PushRequest{}
 	for _, r := range raws {
@@ -363,4 +370,53 @@ func TestRevokedChildRefused(t *testing.T) {
 		}
 		return errorf("status %d", resp.StatusCode)
 	})
+}
+
+// TestFederationOnPostgres runs the ministry and a province on PostgreSQL and
+// an enterprise on SQLite, and checks an envelope's trip and a notice's.
+func TestFederationOnPostgres(t *testing.T) {
+	ctx := context.Background()
+	ministry := serve(t, newNodeDB(t, shuan.RoleMinistry, "部", "", "", sqlstoretest.PostgresDSN(t)))
+	js := enrol(t, ministry, newNodeDB(t, shuan.RoleProvince, "江苏", "320000", "", sqlstoretest.PostgresDSN(t)))
+	steel := enrol(t, js, newNode(t, shuan.RoleEnterprise, "特钢", "320281", "C31"))
+	if ministry.DB.Dialect() != sqlstore.Postgres || js.DB.Dialect() != sqlstore.Postgres {
+		t.Fatalf("dialects %s/%s, want postgres", ministry.DB.Dialect(), js.DB.Dialect())
+	}
+	ids, err := steel.Probe(ctx, 20, "pg")
+	if err != nil {
+		t.Fatal(err)
+	}
+	waitFor(t, "probes at the ministry on PostgreSQL", func() error {
+		for _, id := range ids {
+			if _, err := ministry.DB.FindEnvelope(ctx, id); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	// The ministry can verify the enterprise's own signature on what it stored.
+	stored, err := ministry.DB.FindEnvelope(ctx, ids[0])
+	if err != nil {
+		t.Fatal(err)
+	}
+	e, err := fed.Parse(stored.Raw)
+	if err != nil {
+		t.Fatal(err)
+	}
+	n, err := ministry.DB.FindNode(ctx, steel.Cfg.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	certs, _ := pki.ParseCertsPEM([]byte(n.CertPEM))
+	id, err := pki.IdentityOf(certs[0])
+	if err != nil {
+		t.Fatal(err)
+	}
+	pub, err := gm.ParsePublicKey(id.SignKey)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := fed.Verify(e, pub); err != nil || e.Origin != steel.Cfg.ID {
+		t.Fatalf("enterprise signature at the ministry: %v (origin %s)", err, e.Origin)
+	}
 }

@@ -43,8 +43,9 @@ type Runtime struct {
 	Now       func() time.Time
 	Version   string
 
-	cert *certHolder
-	srv  *fed.Server // set while serving
+	cert  *certHolder
+	srv   *fed.Server // set while serving
+	agent *fed.Agent  // set while serving below the ministry
 }
 
 // InitOptions are the answers to `shuan node init`.
@@ -468,7 +469,7 @@ func (r *Runtime) MarkNotice(ctx context.Context, by shuan.User, noticeID, statu
 		return shuan.Errorf(shuan.EFORBIDDEN, "user %s may not acknowledge notices", by.Name)
 	}
 	now := r.Now().UTC()
-	return r.DB.Tx(ctx, func(tx *sqlstore.Store) error {
+	err := r.DB.Tx(ctx, func(tx *sqlstore.Store) error {
 		n, err := tx.FindNotice(ctx, noticeID)
 		if err != nil {
 			return err
@@ -482,6 +483,15 @@ func (r *Runtime) MarkNotice(ctx context.Context, by shuan.User, noticeID, statu
 		_, err = tx.AppendAudit(ctx, now, actor(by), "notice."+status, noticeID, n.Title)
 		return err
 	})
+	r.wake()
+	return err
+}
+
+// wake tells a serving agent that the outbox has new items.
+func (r *Runtime) wake() {
+	if r.agent != nil {
+		r.agent.Wake()
+	}
 }
 
 func actor(u shuan.User) string {
@@ -512,5 +522,6 @@ func (r *Runtime) Probe(ctx context.Context, n int, note string) ([]string, erro
 		}
 		return nil
 	})
+	r.wake()
 	return ids, err
 }

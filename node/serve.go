@@ -59,6 +59,8 @@ func (r *Runtime) Serve(ctx context.Context, console ConsoleFunc, ready func(fed
 			agent.Relay = r.srv
 		}
 		r.srv.Pushed = agent.Wake
+		r.agent = agent
+		defer func() { r.agent = nil }()
 		defer agent.Client.Close()
 	}
 	sc := pki.ServerConfig(*r.cert.get(), r.Roots, r.Revoked)
