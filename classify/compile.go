@@ -187,6 +187,7 @@ type contentRule struct {
 type nameRule struct {
 	id, title    string
 	category, pi string
+	weak         bool   // the category yields to table context
 	industry     string // "" for every industry
 	examples     []example
 	at           where
@@ -521,7 +522,10 @@ func compile(files []packFile, now func() time.Time) (*Engine, error) {
 			for _, k := range n.Exclude {
 				nameB.add(len(e.names), k, true)
 			}
-			nr := nameRule{id: n.ID, title: n.Title, category: n.Category, pi: n.PI, industry: industry, at: where{pr.file, n.line},
+			if n.Weak && n.Category == "" {
+				pr.add(n.at("weak"), f+".weak", "weak applies to a category; the rule has none")
+			}
+			nr := nameRule{id: n.ID, title: n.Title, category: n.Category, pi: n.PI, weak: n.Weak, industry: industry, at: where{pr.file, n.line},
 				examples: examples(n.Examples, n.line, f, pr)}
 			if ok {
 				e.names = append(e.names, nr)

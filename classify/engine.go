@@ -118,8 +118,11 @@ func (e *Engine) Classify(t Table, o Options) TableLabel {
 	weights := map[string]float64{}
 	anyPI := false
 	for _, f := range facts {
-		if !f.pending && f.label.Category != "tech" {
+		switch {
+		case !f.pending && f.label.Category != "tech":
 			weights[f.label.Category] += f.catConf
+		case f.pending && f.catName != nil && f.catName.rule.weak:
+			weights[f.catName.rule.category] += f.catName.conf / 2
 		}
 		anyPI = anyPI || f.label.PI != ""
 	}
@@ -260,6 +263,8 @@ func (e *Engine) analyseColumn(c Column, industry string, now time.Time) columnF
 	// nothing), then a strong content category; otherwise inherit later.
 	contentFound := f.content != nil
 	switch {
+	case f.catName != nil && f.catName.rule.weak && !(contentFound && f.content.rule.category != "" && !f.content.rule.categoryAfterContext):
+		f.pending = true // generic business words yield to the table context
 	case f.catName != nil && !(f.catName.rule.category == "tech" && (contentFound || l.PI != "")):
 		l.Category, f.catConf = f.catName.rule.category, f.catName.conf
 		if contentFound && f.content.rule.category == l.Category {
@@ -426,6 +431,8 @@ func (e *Engine) inherit(f *columnFacts, ctx *tableRule, majority, tableCat stri
 		l.Category, f.catConf = ctx.category, e.pol.confTable
 		l.Evidence = append(l.Evidence, Evidence{Kind: KindContext, Rule: ctx.id,
 			Detail: fmt.Sprintf("按表上下文归入 %s（%s）", ctx.category, ctx.title)})
+	case f.catName != nil && f.catName.rule.weak:
+		l.Category, f.catConf = f.catName.rule.category, f.catName.conf
 	case f.content != nil && f.content.rule.category != "":
 		l.Category, f.catConf = f.content.rule.category, f.content.conf*0.8
 	case majority != "":

@@ -169,6 +169,7 @@ type rawName struct {
 	Title    string      `yaml:"title"`
 	Category string      `yaml:"category"`
 	PI       string      `yaml:"pi"`
+	Weak     bool        `yaml:"weak"`
 	Keywords []string    `yaml:"keywords"`
 	Exclude  []string    `yaml:"exclude"`
 	Basis    string      `yaml:"basis"`
