@@ -95,6 +95,9 @@ func TestBrowser(t *testing.T) {
 	// The ministry session survived the enterprise login.
 	must(webtest.Navigate(ctx, m.srv.URL+"/"))
 	must(webtest.WaitText(ctx, "#tier", "部级"))
+	// Logging in again as someone else replaces the session.
+	must(webtest.Login(ctx, m.srv.URL, "admin", testPassword))
+	must(webtest.WaitText(ctx, ".who", "admin"))
 
 	// English on request, on every page.
 	_, err = chromedp.RunResponse(ctx, chromedp.Click(chromedp.ID("lang-switch")))

@@ -162,13 +162,24 @@ func Navigate(ctx context.Context, url string) error {
 }
 
 // Login logs user in on the console at baseURL and waits for the overview.
+// A session the tab already has on that console is logged out first.
 func Login(ctx context.Context, baseURL, user, password string) error {
 	if err := Navigate(ctx, baseURL+"/login"); err != nil {
 		return err
 	}
 	tctx, cancel := withTimeout(ctx)
 	defer cancel()
-	err := chromedp.Do(tctx,
+	// /login sends a logged-in browser on to the overview.
+	onForm, err := chromedp.Run(tctx, chromedp.Evaluate[bool](`!!document.getElementById("login-form")`))
+	if err != nil {
+		return fmt.Errorf("log in %s at %s: %w", user, baseURL, err)
+	}
+	if !onForm {
+		if _, err := chromedp.RunResponse(tctx, chromedp.Click(chromedp.ID("logout"))); err != nil {
+			return fmt.Errorf("log in %s at %s: log out first: %w", user, baseURL, err)
+		}
+	}
+	err = chromedp.Do(tctx,
 		chromedp.WaitVisible(chromedp.ID("name")),
 		chromedp.SetValue(chromedp.ID("name"), user),
 		chromedp.SetValue(chromedp.ID("password"), password),
@@ -263,8 +274,8 @@ func ComposeNotice(ctx context.Context, baseURL string, n Notice) error {
 	}
 	steps := []chromedp.Action[chromedp.Void]{
 		chromedp.WaitVisible(chromedp.ID("compose-form")),
-		chromedp.SendKeys(chromedp.ID("title"), n.Title),
-		chromedp.SendKeys(chromedp.ID("body"), n.Body),
+		chromedp.SetValue(chromedp.ID("title"), n.Title),
+		chromedp.SetValue(chromedp.ID("body"), n.Body),
 		chromedp.SetValue(chromedp.ID("severity"), sev),
 	}
 	if len(n.Nodes) == 0 {
