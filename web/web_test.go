@@ -166,6 +166,9 @@ func TestSecureCookies(t *testing.T) {
 	if !found {
 		t.Fatalf("no __Host- session cookie in %v", resp.Cookies())
 	}
+	if hsts := resp.Header.Get("Strict-Transport-Security"); hsts == "" {
+		t.Error("no HSTS header with secure cookies")
+	}
 }
 
 func TestSessionExpiry(t *testing.T) {
@@ -607,6 +610,11 @@ func TestStaticAssets(t *testing.T) {
 	}
 	if _, body := c.get(c.client(), "/static/vendor/echarts.LICENSE"); !strings.Contains(body, "Apache License") {
 		t.Error("ECharts licence not served beside it")
+	}
+	for _, dir := range []string{"/static/", "/static/vendor/"} {
+		if resp, _ := c.get(c.client(), dir); resp.StatusCode != http.StatusNotFound {
+			t.Errorf("%s lists a directory: %d", dir, resp.StatusCode)
+		}
 	}
 }
 
