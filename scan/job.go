@@ -49,6 +49,8 @@ type Job struct {
 	Progress io.Writer
 	// Now stamps the result (time.Now if nil).
 	Now func() time.Time
+
+	sem chan struct{} // bounds concurrent chunk classification (full mode)
 }
 
 // skipper is implemented by connectors that list items they did not read.
@@ -66,6 +68,7 @@ func (j *Job) Run(ctx context.Context) (*Result, error) {
 	if j.Jobs <= 0 {
 		j.Jobs = runtime.GOMAXPROCS(0)
 	}
+	j.sem = make(chan struct{}, j.Jobs)
 	now := time.Now
 	if j.Now != nil {
 		now = j.Now
@@ -210,25 +213,31 @@ func (j *Job) table(ctx context.Context, st source.Table, prev *Table, reuse boo
 		r.cols = append(r.cols, c)
 		r.values = append(r.values, nil)
 	}
+	var chunks *chunker
 	if j.Full {
 		r.labels = &merged{}
+		chunks = &chunker{job: j, st: st, merged: r.labels, done: map[int]chunkLabel{}}
 	}
 	err := j.Source.Read(ctx, st, source.ReadOptions{Limit: j.Sample, Full: j.Full}, func(b source.Batch) error {
 		r.add(b)
 		if j.Full && b.Rows > 0 {
-			// Classify this chunk now and drop its values: memory stays bounded.
-			r.labels.add(j.classify(st, r, b.Rows), r.cols)
-			for i := range r.values {
-				r.values[i] = nil
+			// Hand this chunk to the classifier and drop its values here:
+			// at most Jobs chunks are in flight, so memory stays bounded.
+			if err := chunks.submit(ctx, r.cols, r.values, r.total); err != nil {
+				return err
 			}
+			r.values = make([][]string, len(r.cols))
 		}
 		return ctx.Err()
 	})
+	if chunks != nil {
+		chunks.wait()
+	}
 	if err != nil {
 		return nil, "", err
 	}
-	if j.Full && r.total < r.rows {
-		r.total = r.rows
+	if j.Full {
+		r.total = r.rows // a full pass counted every row
 	}
 	t := &Table{
 		Name:        st.Name,
@@ -279,12 +288,65 @@ func (j *Job) table(ctx context.Context, st source.Table, prev *Table, reuse boo
 
 // classify labels the values gathered so far.
 func (j *Job) classify(st source.Table, r *reading, rows int) classify.TableLabel {
-	ct := classify.Table{Name: st.Name, Comment: st.Comment, Rows: max(r.total, -1), Columns: make([]classify.Column, len(r.cols))}
-	for i, c := range r.cols {
-		ct.Columns[i] = classify.Column{Name: c.Name, Type: c.Type, Comment: c.Comment, Values: r.values[i]}
+	return j.label(st, r.cols, r.values, r.total)
+}
+
+func (j *Job) label(st source.Table, cols []source.Column, values [][]string, total int64) classify.TableLabel {
+	ct := classify.Table{Name: st.Name, Comment: st.Comment, Rows: max(total, -1), Columns: make([]classify.Column, len(cols))}
+	for i, c := range cols {
+		ct.Columns[i] = classify.Column{Name: c.Name, Type: c.Type, Comment: c.Comment, Values: values[i]}
 	}
 	return j.Classifier.Classify(ct, classify.Options{Industry: j.Industry})
 }
+
+// chunker classifies the chunks of a full pass concurrently — at most Jobs
+// classifications run at once across the whole scan — and merges their
+// labels in chunk order, so the result does not depend on scheduling.
+type chunker struct {
+	job    *Job
+	st     source.Table
+	wg     sync.WaitGroup
+	mu     sync.Mutex
+	next   int // index of the next chunk to merge
+	count  int // chunks submitted
+	done   map[int]chunkLabel
+	merged *merged
+}
+
+type chunkLabel struct {
+	label classify.TableLabel
+	cols  []source.Column
+}
+
+func (c *chunker) submit(ctx context.Context, cols []source.Column, values [][]string, total int64) error {
+	select {
+	case c.job.sem <- struct{}{}:
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+	idx := c.count
+	c.count++
+	cols = cols[:len(cols):len(cols)] // later appends must not write into this snapshot
+	c.wg.Go(func() {
+		l := c.job.label(c.st, cols, values, total)
+		<-c.job.sem
+		c.mu.Lock()
+		defer c.mu.Unlock()
+		c.done[idx] = chunkLabel{l, cols}
+		for {
+			d, ok := c.done[c.next]
+			if !ok {
+				return
+			}
+			c.merged.add(d.label, d.cols)
+			delete(c.done, c.next)
+			c.next++
+		}
+	})
+	return nil
+}
+
+func (c *chunker) wait() { c.wg.Wait() }
 
 // fingerprint is the SM3 over schema, row-count bucket and sampled content.
 func fingerprint(st source.Table, r *reading) string {

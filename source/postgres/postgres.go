@@ -154,8 +154,9 @@ func (c *Conn) Close() error {
 }
 
 // Tables lists tables, partitioned parents and materialised views with their
-// comments (obj_description / col_description) and pg_class.reltuples.
-// Row counts under BigTable are made exact with count(*) when read.
+// comments (obj_description / col_description) and pg_class.reltuples (for a
+// never-analysed table over 64 MB, its size / 100 bytes). Row counts under
+// BigTable are made exact with count(*) when read.
 func (c *Conn) Tables(ctx context.Context) (_ []source.Table, err error) {
 	tx, done, err := c.begin(ctx)
 	if err != nil {
@@ -163,7 +164,10 @@ func (c *Conn) Tables(ctx context.Context) (_ []source.Table, err error) {
 	}
 	defer func() { done(err) }()
 	rows, err := tx.Query(ctx, `
-SELECT c.oid, n.nspname, c.relname, COALESCE(obj_description(c.oid, 'pg_class'), ''), c.reltuples::bigint
+SELECT c.oid, n.nspname, c.relname, COALESCE(obj_description(c.oid, 'pg_class'), ''),
+  CASE WHEN c.reltuples >= 0 THEN c.reltuples::bigint
+       WHEN pg_relation_size(c.oid) > 64 * 1024 * 1024 THEN pg_relation_size(c.oid) / 100
+       ELSE -1 END
 FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
 WHERE c.relkind IN ('r', 'p', 'm') AND NOT c.relispartition
   AND n.nspname NOT IN ('pg_catalog', 'information_schema')
