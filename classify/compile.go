@@ -159,6 +159,7 @@ type where struct {
 	line int
 }
 
+// String formats the location as file:line.
 func (w where) String() string { return fmt.Sprintf("%s:%d", w.file, w.line) }
 
 // example is one compiled rule example.

@@ -54,6 +54,7 @@ type rawPackHeader struct {
 	pos
 }
 
+// UnmarshalYAML decodes the mapping and records its key lines.
 func (r *rawPackHeader) UnmarshalYAML(n *yaml.Node) error {
 	type plain rawPackHeader
 	r.pos = posOf(n)
@@ -68,6 +69,7 @@ type rawIndustry struct {
 	pos
 }
 
+// UnmarshalYAML decodes the mapping and records its key lines.
 func (r *rawIndustry) UnmarshalYAML(n *yaml.Node) error {
 	type plain rawIndustry
 	r.pos = posOf(n)
@@ -104,6 +106,7 @@ type rawPolicy struct {
 	pos
 }
 
+// UnmarshalYAML decodes the mapping and records its key lines.
 func (r *rawPolicy) UnmarshalYAML(n *yaml.Node) error {
 	type plain rawPolicy
 	r.pos = posOf(n)
@@ -123,6 +126,7 @@ type rawExample struct {
 	pos
 }
 
+// UnmarshalYAML decodes the mapping and records its key lines.
 func (r *rawExample) UnmarshalYAML(n *yaml.Node) error {
 	r.pos = posOf(n)
 	if n.Kind == yaml.ScalarNode {
@@ -158,6 +162,7 @@ type rawContent struct {
 	pos
 }
 
+// UnmarshalYAML decodes the mapping and records its key lines.
 func (r *rawContent) UnmarshalYAML(n *yaml.Node) error {
 	type plain rawContent
 	r.pos = posOf(n)
@@ -177,6 +182,7 @@ type rawName struct {
 	pos
 }
 
+// UnmarshalYAML decodes the mapping and records its key lines.
 func (r *rawName) UnmarshalYAML(n *yaml.Node) error {
 	type plain rawName
 	r.pos = posOf(n)
@@ -193,6 +199,7 @@ type rawTable struct {
 	pos
 }
 
+// UnmarshalYAML decodes the mapping and records its key lines.
 func (r *rawTable) UnmarshalYAML(n *yaml.Node) error {
 	type plain rawTable
 	r.pos = posOf(n)
@@ -221,6 +228,7 @@ type rawGrade struct {
 	pos
 }
 
+// UnmarshalYAML decodes the mapping and records its key lines.
 func (r *rawGrade) UnmarshalYAML(n *yaml.Node) error {
 	type plain rawGrade
 	r.pos = posOf(n)
@@ -235,6 +243,7 @@ type Problem struct {
 	Msg   string
 }
 
+// String formats the problem as file:line: field: message.
 func (p Problem) String() string {
 	if p.Field == "" {
 		return fmt.Sprintf("%s:%d: %s", p.File, p.Line, p.Msg)
@@ -247,6 +256,7 @@ type PackError struct {
 	Problems []Problem
 }
 
+// Error lists every problem, one per line.
 func (e *PackError) Error() string {
 	var b strings.Builder
 	fmt.Fprintf(&b, "rule packs: %d problem(s)", len(e.Problems))
