@@ -375,6 +375,9 @@ func (e *Engine) scanValues(c Column, f *columnFacts, now time.Time) *contentFin
 		}
 		need := int(math.Ceil(minRatio * float64(n)))
 		allowFail := n - need
+		if n >= 64 && !probe(r, vals, now) {
+			continue
+		}
 		matched, validated, failed := 0, 0, 0
 		var samples []string
 		for _, v := range vals {
@@ -420,6 +423,19 @@ func (e *Engine) scanValues(c Column, f *columnFacts, now time.Time) *contentFin
 		}
 	}
 	return best
+}
+
+// probe checks 16 values spread over a large sample; when none matches, a
+// ratio of 60% or more is out of reach for any realistic sample and the rule
+// is skipped without scanning every value.
+func probe(r *contentRule, vals []string, now time.Time) bool {
+	const k = 16
+	for i := 0; i < k; i++ {
+		if r.check(vals[i*len(vals)/k], now) > 0 {
+			return true
+		}
+	}
+	return false
 }
 
 // inherit gives a pending column the table's context category, a weak

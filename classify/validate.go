@@ -176,6 +176,9 @@ func Luhn(s string) bool {
 // ValidBankCard reports whether s (spaces and dashes allowed between groups)
 // is a 16-19 digit card number passing Luhn that is not one repeated digit.
 func ValidBankCard(s string) bool {
+	if n := countDigits(s); n < 16 || n > 19 || len(s) > 23 {
+		return false
+	}
 	d := stripSeparators(s)
 	if len(d) < 16 || len(d) > 19 || d[0] == '0' || strings.Count(d, d[:1]) == len(d) {
 		return false
@@ -209,6 +212,9 @@ const mobileSegments = " 130 131 132 133 134 135 136 137 138 139 145 146 147 148
 // ValidMobile reports whether s is a mainland mobile number from a known
 // segment, optionally prefixed by +86, 0086, 86, 17951 or 0.
 func ValidMobile(s string) bool {
+	if n := countDigits(s); n < 11 || n > 16 || len(s) > 22 {
+		return false
+	}
 	d := stripSeparators(s)
 	switch {
 	case strings.HasPrefix(d, "+86"):
@@ -1067,6 +1073,16 @@ func numberFollows(s string) bool {
 		j++
 	}
 	return j == len(s) || s[j] == '%' || s[j] == ' ' || !isAlpha(s[j])
+}
+
+func countDigits(s string) int {
+	n := 0
+	for i := 0; i < len(s); i++ {
+		if isDigit(s[i]) {
+			n++
+		}
+	}
+	return n
 }
 
 func allDigits(s string) bool {
