@@ -1,6 +1,20 @@
 // Package webtest drives the console in a real headless Chromium for tests:
 // start a browser, log in, read pages, compose and acknowledge notices.
 //
+//	ctx := webtest.StartBrowser(t)
+//	if err := webtest.Login(ctx, ministryURL, "admin", pw); err != nil { t.Fatal(err) }
+//	if err := webtest.WaitText(ctx, "#node-tree", "江苏省"); err != nil { t.Fatal(err) }
+//	if err := webtest.ComposeNotice(ctx, ministryURL, webtest.Notice{Title: "自查通知"}); err != nil { t.Fatal(err) }
+//	if err := webtest.Login(ctx, steelURL, "admin", pw); err != nil { t.Fatal(err) }
+//	if err := webtest.MarkNotice(ctx, steelURL, "自查通知", "acked"); err != nil { t.Fatal(err) }
+//	err := webtest.WaitPageText(ctx, ministryURL+"/notices", "#notices-table", "自查通知", time.Minute)
+//
+// Page elements tests can wait on: #tier, #node-name, #node-tree,
+// #count-provinces, #count-enterprises, #count-online, #count-offline,
+// #notices-table (rows tr.notice-row), #status-table (rows tr[data-node]),
+// #n-delivered, #n-read, #n-acked, #my-status, #flash, #compose-errors,
+// #chain-status, #audit-table.
+//
 // Browsers scope cookies by host, not port, and consoles name their session
 // cookies per node, so one browser can hold sessions on several consoles at
 // once; use NewSession for a second user on the same console.
@@ -183,12 +197,15 @@ func Login(ctx context.Context, baseURL, user, password string) error {
 		chromedp.WaitVisible(chromedp.ID("name")),
 		chromedp.SetValue(chromedp.ID("name"), user),
 		chromedp.SetValue(chromedp.ID("password"), password),
-		chromedp.Click(chromedp.ID("login-submit")),
 	)
 	if err != nil {
 		return fmt.Errorf("log in %s at %s: %w", user, baseURL, err)
 	}
-	// Either the console's shell (logged in) or the error on the login page.
+	// RunResponse returns once the page the form leads to has loaded:
+	// the console's shell when logged in, the form with an error otherwise.
+	if _, err := chromedp.RunResponse(tctx, chromedp.Click(chromedp.ID("login-submit"))); err != nil {
+		return fmt.Errorf("log in %s at %s: submit: %w", user, baseURL, err)
+	}
 	if err := chromedp.Do(tctx, chromedp.WaitReady(chromedp.CSS("#node-name, #login-error"))); err != nil {
 		return fmt.Errorf("log in %s at %s: wait for result: %w", user, baseURL, err)
 	}
@@ -286,9 +303,11 @@ func ComposeNotice(ctx context.Context, baseURL string, n Notice) error {
 				`(() => { const want = %s; for (const o of document.getElementById("node").options) o.selected = want.includes(o.value); })()`,
 				jsStrings(n.Nodes))))
 	}
-	steps = append(steps, chromedp.Click(chromedp.ID("compose-submit")))
 	if err := chromedp.Do(ctx, steps...); err != nil {
 		return fmt.Errorf("compose notice %q: %w", n.Title, err)
+	}
+	if _, err := chromedp.RunResponse(ctx, chromedp.Click(chromedp.ID("compose-submit"))); err != nil {
+		return fmt.Errorf("compose notice %q: submit: %w", n.Title, err)
 	}
 	if err := chromedp.Do(ctx, chromedp.WaitReady(chromedp.CSS("#flash, #compose-errors, #error"))); err != nil {
 		return fmt.Errorf("compose notice %q: wait for result: %w", n.Title, err)
@@ -313,11 +332,12 @@ func MarkNotice(ctx context.Context, baseURL, title, status string) error {
 	if status == "read" {
 		btn = ".mark-read"
 	}
+	// Find the row's button and give it an id to click it by.
 	ok, err := chromedp.Run(ctx, chromedp.Evaluate[bool](fmt.Sprintf(`(() => {
 		for (const row of document.querySelectorAll("#notices-table tr.notice-row")) {
 			if (row.querySelector("td a").textContent.trim() === %q) {
 				const b = row.querySelector(%q);
-				if (b) { b.click(); return true; }
+				if (b) { b.id = "webtest-mark"; return true; }
 			}
 		}
 		return false; })()`, title, btn)))
@@ -327,8 +347,12 @@ func MarkNotice(ctx context.Context, baseURL, title, status string) error {
 	if !ok {
 		return fmt.Errorf("mark notice %q %s: no such notice with a %s button", title, status, btn)
 	}
-	if err := chromedp.Do(ctx, chromedp.WaitReady(chromedp.CSS("#notices-table, #error"))); err != nil {
-		return fmt.Errorf("mark notice %q: wait for reload: %w", title, err)
+	resp, err := chromedp.RunResponse(ctx, chromedp.Click(chromedp.ID("webtest-mark")))
+	if err != nil {
+		return fmt.Errorf("mark notice %q %s: %w", title, status, err)
+	}
+	if resp.Status != 200 {
+		return fmt.Errorf("mark notice %q %s: page answered %d", title, status, resp.Status)
 	}
 	return nil
 }
