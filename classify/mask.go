@@ -17,6 +17,9 @@ import (
 //	address:                               first 6 characters
 //	credential:                            "<masked N chars>"
 //	generic:                               first and last quarter, at most 4 each, of at least 2 hidden
+//
+// At most 16 stars are shown; longer values end with their length, and
+// control characters become spaces.
 func Mask(kind, value string) string {
 	value = strings.TrimSpace(value)
 	if value == "" {
@@ -39,9 +42,8 @@ func Mask(kind, value string) string {
 		r := []rune(value)
 		return string(r[:1]) + strings.Repeat("*", max(1, len(r)-1))
 	case "address":
-		r := []rune(value)
-		if len(r) > 8 {
-			return string(r[:6]) + strings.Repeat("*", len(r)-6)
+		if r := []rune(value); len(r) > 8 {
+			return keepEnds(value, 6, 0)
 		}
 	}
 	r := []rune(value)
@@ -63,8 +65,26 @@ func keepEnds(value string, head, tail int) string {
 	if len(r) <= 1 {
 		return "*"
 	}
-	return string(r[:head]) + strings.Repeat("*", len(r)-head-tail) + string(r[len(r)-tail:])
+	hidden := len(r) - head - tail
+	stars := strings.Repeat("*", min(hidden, maxStars))
+	if hidden > maxStars {
+		stars += "…"
+	}
+	out := string(r[:head]) + stars + string(r[len(r)-tail:])
+	if hidden > maxStars {
+		out += "（共" + itoa(len(r)) + "字符）"
+	}
+	return strings.Map(func(c rune) rune {
+		if c < ' ' || c == 0x7f {
+			return ' '
+		}
+		return c
+	}, out)
 }
+
+// maxStars bounds the masked middle so long values (programs, documents)
+// keep evidence short.
+const maxStars = 16
 
 func itoa(n int) string {
 	if n == 0 {

@@ -311,6 +311,8 @@ func TestMask(t *testing.T) {
 		{"", "FIC-101.PV", "FI******PV"},
 		{"pi.id_number", "12345", "1**45"},
 		{"", "", ""},
+		{"", strings.Repeat("a", 1000), "aaaa****************…aaaa（共1000字符）"},
+		{"", "G01 X1\nG02 X2 Y3\nM30", "G01 ************ M30"},
 	} {
 		if got := Mask(c.kind, c.in); got != c.want {
 			t.Errorf("Mask(%q, %q) = %q, want %q", c.kind, c.in, got, c.want)
