@@ -5,6 +5,7 @@ var en = map[string]string{
 	"app.name":   "Industrial Data Security Supervision",
 	"lang.other": "中文",
 	"list.sep":   ", ",
+	"foot.tz":    "times in Beijing time (UTC+8)",
 	"foot.node":  "node",
 
 	"nav.label":     "Main navigation",

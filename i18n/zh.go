@@ -5,6 +5,7 @@ var zh = map[string]string{
 	"app.name":   "工业数据安全监管平台",
 	"lang.other": "English",
 	"list.sep":   "、",
+	"foot.tz":    "时间均为北京时间（UTC+8）",
 	"foot.node":  "节点",
 
 	"nav.label":     "主导航",

@@ -66,11 +66,17 @@ func dict(kv ...any) (map[string]any, error) {
 	return m, nil
 }
 
+// beijing is China Standard Time. China keeps one zone without daylight
+// saving, so a fixed offset is exact and needs no tzdata on the server,
+// whose own zone is often UTC.
+var beijing = time.FixedZone("CST", 8*3600)
+
+// fmtTime shows t in Beijing time.
 func fmtTime(t time.Time) string {
 	if t.IsZero() {
 		return "—"
 	}
-	return t.Local().Format("2006-01-02 15:04:05")
+	return t.In(beijing).Format("2006-01-02 15:04:05")
 }
 
 // ago says how long before now t was, coarsely.

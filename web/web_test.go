@@ -421,7 +421,7 @@ func TestComposeAndProgress(t *testing.T) {
 		}
 	}
 	_, body = c.get(cl, "/notices/"+id)
-	mustContain(t, body, "请各单位于月底前完成自查。", "江苏省(320000)",
+	mustContain(t, body, "请各单位于月底前完成自查。", "江苏省(320000)", "2026-11-25 18:00:00", // t0 10:00 UTC in Beijing time
 		`id="n-delivered">3<`, `id="n-read">2<`, `id="n-acked">1<`,
 		"苏钢集团有限公司", "已确认", "zhang", "无锡纺织股份有限公司", "已读")
 	mustNotContain(t, body, "广汽智能汽车有限公司") // not targeted
