@@ -794,3 +794,18 @@ func TestAuditDetectsTampering(t *testing.T) {
 	_, body = c.get(cl, "/audit?verify=all")
 	mustContain(t, body, "全链校验失败（已通过 59 条）")
 }
+
+func TestHostileNamesAreEscaped(t *testing.T) {
+	c := newConsole(t, ministry)
+	evil := shuan.Node{ID: "e-evil", Name: `</script><script>alert(1)</script><img src=x onerror=alert(2)>`, Role: shuan.RoleEnterprise,
+		Region: "320100", Industry: `C31"><b>`, ParentID: "p-js", Enrolled: t0}
+	if err := c.db.UpsertNode(context.Background(), evil); err != nil {
+		t.Fatal(err)
+	}
+	cl := c.login("admin")
+	for _, path := range []string{"/", "/nodes", "/nodes/e-evil"} {
+		_, body := c.get(cl, path)
+		mustNotContain(t, body, "<script>alert", "<img src=x", `"><b>`)
+		mustContain(t, body, "&lt;/script&gt;&lt;script&gt;alert(1)")
+	}
+}
