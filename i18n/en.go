@@ -191,7 +191,8 @@ var en = map[string]string{
 	"audit.full_broken": "Whole-chain verification failed after %d good records:",
 	"audit.none":        "No audit records.",
 
-	"pager.first": "First page",
-	"pager.prev":  "Previous",
-	"pager.next":  "Next",
+	"pager.first":  "First page",
+	"pager.prev":   "Previous",
+	"pager.latest": "Latest",
+	"pager.next":   "Next",
 }

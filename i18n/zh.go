@@ -191,7 +191,8 @@ var zh = map[string]string{
 	"audit.full_broken": "全链校验失败（已通过 %d 条）：",
 	"audit.none":        "暂无审计记录。",
 
-	"pager.first": "第一页",
-	"pager.prev":  "上一页",
-	"pager.next":  "下一页",
+	"pager.first":  "第一页",
+	"pager.prev":   "上一页",
+	"pager.latest": "最新",
+	"pager.next":   "下一页",
 }

@@ -50,6 +50,13 @@ func (s *server) auditPage(w http.ResponseWriter, r *http.Request, rq *request) 
 			return shuan.Errorf(shuan.EINVALID, "after must be a record number, got %q", v)
 		}
 		after = n
+	} else {
+		// Without a position the page shows the newest records.
+		last, err := s.lastAuditSeq(ctx)
+		if err != nil {
+			return err
+		}
+		after = max(0, last-auditPageSize)
 	}
 	// One extra record tells whether a next page exists.
 	recs, err := s.cfg.Store.AuditRecords(ctx, after, auditPageSize+1)
@@ -158,4 +165,41 @@ func (s *server) verifyAll(ctx context.Context) *fullCheck {
 		fc.Error = err.Error()
 	}
 	return fc
+}
+
+// lastAuditSeq finds the newest record's sequence number with a few
+// one-record reads: records are numbered 1, 2, 3… without gaps, so an
+// exponential then binary search over "does record n exist" finds the end.
+func (s *server) lastAuditSeq(ctx context.Context) (int64, error) {
+	exists := func(seq int64) (bool, error) {
+		recs, err := s.cfg.Store.AuditRecords(ctx, seq-1, 1)
+		if err != nil {
+			return false, fmt.Errorf("audit record %d: %w", seq, err)
+		}
+		return len(recs) == 1, nil
+	}
+	lo, hi := int64(0), int64(1) // record lo exists (or lo is 0); find a missing hi
+	for {
+		ok, err := exists(hi)
+		if err != nil {
+			return 0, err
+		}
+		if !ok {
+			break
+		}
+		lo, hi = hi, hi*2
+	}
+	for hi-lo > 1 {
+		mid := lo + (hi-lo)/2
+		ok, err := exists(mid)
+		if err != nil {
+			return 0, err
+		}
+		if ok {
+			lo = mid
+		} else {
+			hi = mid
+		}
+	}
+	return lo, nil
 }

@@ -3,6 +3,7 @@ package web_test
 import (
 	"context"
 	"encoding/json"
+	"fmt"
 	"net/http"
 	"net/url"
 	"os"
@@ -553,14 +554,26 @@ func TestAuditPaging(t *testing.T) {
 		t.Fatal(err)
 	}
 	cl := c.login("auditor")
-	_, body := c.get(cl, "/audit")
+	_, body := c.get(cl, "/audit?after=0")
 	mustContain(t, body, "哈希链校验通过（本页 50 条记录）", `id="audit-next"`, `href="/audit?after=50"`)
+	// Without a position: the newest 50 (121 appended + this login = 122).
+	_, body = c.get(cl, "/audit")
+	mustContain(t, body, "哈希链校验通过（本页 50 条记录）", `<td class="num-cell">73</td>`, `<td class="num-cell">122</td>`, `href="/audit?after=22"`)
+	mustNotContain(t, body, `<td class="num-cell">72</td>`, `id="audit-next"`)
 	_, body = c.get(cl, "/audit?after=100")
 	mustContain(t, body, `title="node:p-js">node:江苏省工业和信息化厅<`, `title="e-steel">苏钢集团有限公司<`)
 	_, body = c.get(cl, "/audit?after=50")
 	mustContain(t, body, "哈希链校验通过（本页 50 条记录）", `href="/audit?after=0"`, `href="/audit?after=100"`)
 	_, body = c.get(cl, "/audit?after=100&verify=all")
 	mustContain(t, body, "本页 22 条记录", "自创世记录起全链 122 条记录校验通过")
+	for _, n := range []int{0, 1, 2, 3, 7, 8, 9} {
+		c2 := newConsole(t, ministry)
+		for i := range n {
+			c2.db.AppendAudit(ctx, t0.Add(time.Duration(i)*time.Second), "system", "test.fill", "x", "")
+		}
+		_, body := c2.get(c2.login("auditor"), "/audit")
+		mustContain(t, body, fmt.Sprintf("本页 %d 条记录", n+1), fmt.Sprintf(`<td class="num-cell">%d</td>`, n+1))
+	}
 	mustNotContain(t, body, `id="audit-next"`)
 	if resp, _ := c.get(cl, "/audit?after=-1"); resp.StatusCode != http.StatusBadRequest {
 		t.Errorf("negative after: %d", resp.StatusCode)
@@ -787,7 +800,7 @@ func TestAuditDetectsTampering(t *testing.T) {
 		}
 	}
 	cl := c.login("auditor")
-	_, body := c.get(cl, "/audit")
+	_, body := c.get(cl, "/audit?after=0")
 	mustContain(t, body, "哈希链校验通过")
 	_, body = c.get(cl, "/audit?after=50")
 	mustContain(t, body, "哈希链校验失败", "seq 60")
