@@ -186,8 +186,20 @@ func (e *Engine) Classify(t Table, o Options) TableLabel {
 			}
 		}
 	}
-	tl.Evidence = append(tl.Evidence, Evidence{Kind: KindPolicy, Rule: "policy.highest",
-		Detail: fmt.Sprintf("就高从严：数据集取所含数据的最高级别 → %s", levelText(tl.Level, tl.SubLevel))})
+	var by []string
+	for i, c := range tl.Columns {
+		if c.Level == tl.Level && (tl.Level != LevelGeneral || c.SubLevel == tl.SubLevel) {
+			by = append(by, t.Columns[i].Name)
+		}
+	}
+	detail := fmt.Sprintf("就高从严：数据集取所含数据的最高级别 → %s", levelText(tl.Level, tl.SubLevel))
+	if len(by) > 0 {
+		if len(by) > 5 {
+			by = append(by[:5], fmt.Sprintf("等 %d 列", len(by)))
+		}
+		detail += "（由 " + strings.Join(by, ", ") + " 决定）"
+	}
+	tl.Evidence = append(tl.Evidence, Evidence{Kind: KindPolicy, Rule: "policy.highest", Detail: detail})
 	return tl
 }
 
