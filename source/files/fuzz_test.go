@@ -4,8 +4,6 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
-	"os"
-	"path/filepath"
 	"testing"
 
 	"github.com/parquet-go/parquet-go"
@@ -65,15 +63,18 @@ func FuzzXLSX(f *testing.F) {
 	f.Add(buf.Bytes())
 	f.Add([]byte("PK\x03\x04"))
 	f.Fuzz(func(t *testing.T, data []byte) {
-		p := filepath.Join(t.TempDir(), "f.xlsx")
-		os.WriteFile(p, data, 0o644)
-		es, err := xlsxFormat{}.tables(p)
-		if err != nil {
-			return
-		}
-		for _, e := range es {
-			xlsxFormat{}.read(context.Background(), e, all, discard)
-		}
+		func() (err error) {
+			defer recoverTo(&err)
+			x, err := excelize.OpenReader(bytes.NewReader(data), excelize.Options{UnzipSizeLimit: 1 << 20, UnzipXMLSizeLimit: 1 << 20})
+			if err != nil {
+				return err
+			}
+			defer x.Close()
+			for _, sheet := range x.GetSheetList() {
+				readSheet(context.Background(), x, sheet, all, discard)
+			}
+			return nil
+		}()
 	})
 }
 
@@ -87,14 +88,14 @@ func FuzzParquet(f *testing.F) {
 	f.Add(buf.Bytes())
 	f.Add([]byte("PAR1\x00\x00\x00\x00PAR1"))
 	f.Fuzz(func(t *testing.T, data []byte) {
-		p := filepath.Join(t.TempDir(), "f.parquet")
-		os.WriteFile(p, data, 0o644)
-		es, err := parquetFormat{}.tables(p)
-		if err != nil {
-			return
-		}
-		for _, e := range es {
-			parquetFormat{}.read(context.Background(), e, all, discard)
-		}
+		func() (err error) {
+			defer recoverTo(&err)
+			pf, err := parquet.OpenFile(bytes.NewReader(data), int64(len(data)))
+			if err != nil {
+				return err
+			}
+			parquetColumns(pf)
+			return readParquet(context.Background(), pf, all, discard)
+		}()
 	})
 }
