@@ -242,7 +242,7 @@ func writeTable(w io.Writer, r *Result, o WriteOptions) error {
 			rows = append(rows, []string{c.Name, c.Type, c.Comment, nameOf(categoryNames, c.Category, l), pi, strings.TrimSpace(sens),
 				levelText(c.Level, c.SubLevel, l), strconv.FormatFloat(c.Confidence, 'f', 2, 64), evidenceText(c.Evidence, 2)})
 		}
-		grid(w, "  ", rows, []int{24, 16, 20, 16, 12, 6, 12, 6, 60})
+		grid(w, "  ", rows, []int{28, 16, 20, 22, 14, 9, 12, 6, 72})
 	}
 	fmt.Fprintln(w)
 	s := r.Summary

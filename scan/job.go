@@ -405,7 +405,10 @@ func keepConfirmed(t *Table, prev *Table) {
 	}
 	for _, c := range t.Columns {
 		if c.Confirmed && levelRank(c.Level) > levelRank(t.Level) {
-			t.Level, t.SubLevel = c.Level, c.SubLevel
+			t.Level, t.SubLevel = c.Level, 0
+			if c.Level == "general" {
+				t.SubLevel = c.SubLevel
+			}
 		}
 	}
 }
