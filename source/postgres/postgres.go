@@ -237,9 +237,10 @@ func ident(name string) string {
 }
 
 // Read samples a table in a read-only transaction: TABLESAMPLE SYSTEM with a
-// fixed REPEATABLE seed for big tables, otherwise ORDER BY random() after
-// setseed, so that rescans of unchanged data draw the same rows. With
-// o.Full it streams every row.
+// fixed REPEATABLE seed for big tables (the first rows if that yields under
+// half the sample), otherwise ORDER BY random() after setseed, so that
+// rescans of unchanged data draw the same rows. With o.Full it streams every
+// row.
 func (c *Conn) Read(ctx context.Context, t source.Table, o source.ReadOptions, emit func(source.Batch) error) (err error) {
 	tx, done, err := c.begin(ctx)
 	if err != nil {
@@ -259,7 +260,9 @@ func (c *Conn) Read(ctx context.Context, t source.Table, o source.ReadOptions, e
 	for i, col := range t.Columns {
 		cols[i] = pgx.Identifier{col.Name}.Sanitize() + "::text"
 	}
-	q := `SELECT ` + strings.Join(cols, ", ") + ` FROM ` + ident(t.Name)
+	base := `SELECT ` + strings.Join(cols, ", ") + ` FROM ` + ident(t.Name)
+	q := base
+	sampled := false
 	if !o.Full {
 		lim := strconv.Itoa(o.Limit)
 		switch {
@@ -267,6 +270,7 @@ func (c *Conn) Read(ctx context.Context, t source.Table, o source.ReadOptions, e
 		case t.Rows >= BigTable:
 			pct := min(100, max(0.0001, 300*float64(o.Limit)/float64(t.Rows)))
 			q += ` TABLESAMPLE SYSTEM (` + strconv.FormatFloat(pct, 'f', 4, 64) + `) REPEATABLE (42) LIMIT ` + lim
+			sampled = true
 		default:
 			if _, err := tx.Exec(ctx, `SELECT setseed(0.42)`); err != nil {
 				return err
@@ -274,12 +278,28 @@ func (c *Conn) Read(ctx context.Context, t source.Table, o source.ReadOptions, e
 			q += ` ORDER BY random() LIMIT ` + lim
 		}
 	}
+	b := source.NewBatcher(t.Columns, o.Limit, emit)
+	if err := collect(ctx, tx, q, b); err != nil {
+		return err
+	}
+	if sampled && b.Rows() < int64(o.Limit/2) {
+		// Statistics overstated the table, or SYSTEM sampling hit few pages:
+		// take the first rows instead (nothing was emitted yet).
+		b = source.NewBatcher(t.Columns, o.Limit, emit)
+		if err := collect(ctx, tx, base+` LIMIT `+strconv.Itoa(o.Limit), b); err != nil {
+			return err
+		}
+	}
+	return b.FlushWith(exact)
+}
+
+// collect runs q and adds its rows to b.
+func collect(ctx context.Context, tx pgx.Tx, q string, b *source.Batcher) error {
 	rows, err := tx.Query(ctx, q)
 	if err != nil {
 		return err
 	}
 	defer rows.Close()
-	b := source.NewBatcher(t.Columns, o.Limit, emit)
 	for rows.Next() {
 		for i, raw := range rows.RawValues() {
 			if raw != nil {
@@ -290,8 +310,5 @@ func (c *Conn) Read(ctx context.Context, t source.Table, o source.ReadOptions, e
 			return err
 		}
 	}
-	if err := rows.Err(); err != nil {
-		return err
-	}
-	return b.FlushWith(exact)
+	return rows.Err()
 }
