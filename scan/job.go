@@ -177,6 +177,7 @@ type reading struct {
 	rows    int64
 	total   int64
 	content hash.Hash // digest over sampled values, batch by batch
+	buf     []byte    // reused for hashing one column of a batch
 	labels  *merged   // chunk labels (full mode)
 }
 
@@ -191,12 +192,14 @@ func (r *reading) add(b source.Batch) {
 		}
 		if i < len(b.Values) {
 			r.values[k] = append(r.values[k], b.Values[i]...)
-			r.content.Write([]byte(c.Name))
+			// One hash write per column: many tiny writes cost more than SM3 itself.
+			r.buf = append(r.buf[:0], c.Name...)
 			for _, v := range b.Values[i] {
-				r.content.Write([]byte{0})
-				r.content.Write([]byte(v))
+				r.buf = append(r.buf, 0)
+				r.buf = append(r.buf, v...)
 			}
-			r.content.Write([]byte{1})
+			r.buf = append(r.buf, 1)
+			r.content.Write(r.buf)
 		}
 	}
 	r.rows += int64(b.Rows)
