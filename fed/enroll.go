@@ -64,8 +64,8 @@ type EnrollRequest struct {
 	SignKey []byte     `json:"sign_key"`         // SM2 public key, PKIX DER
 	// SignProof is an SM2 signature by SignKey over ProofInput(token, csr),
 	// proving the child holds the key it asks to have certified.
-	SignProof []byte `json:"sign_proof"`
-	Hosts   []string   `json:"hosts,omitempty"`  // names and addresses for the leaf
+	SignProof []byte   `json:"sign_proof"`
+	Hosts     []string `json:"hosts,omitempty"` // names and addresses for the leaf
 }
 
 // EnrollResponse returns the child's certificates and its ancestors.

@@ -25,7 +25,9 @@ import (
 )
 
 // certHolder lets a renewed certificate replace the old one in live TLS configs.
-type certHolder struct{ p atomic.Pointer[tls.Certificate] }
+type certHolder struct {
+	p atomic.Pointer[tls.Certificate]
+}
 
 func (h *certHolder) set(c *tls.Certificate) { h.p.Store(c) }
 func (h *certHolder) get() *tls.Certificate  { return h.p.Load() }
