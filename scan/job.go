@@ -80,6 +80,7 @@ func (j *Job) Run(ctx context.Context) (*Result, error) {
 		Source:        j.Source.Info(),
 		RulePack:      RulePack{Name: pack.Name, Version: pack.Version, SM3: pack.SM3},
 		Sampling:      Sampling{Rows: j.Sample, Full: j.Full, Industry: j.Industry},
+		Tables:        []Table{},
 	}
 	tables, err := j.Source.Tables(ctx)
 	if err != nil {
@@ -248,6 +249,7 @@ func (j *Job) table(ctx context.Context, st source.Table, prev *Table, reuse boo
 		Rows:        r.total,
 		SampledRows: r.rows,
 		Fingerprint: fingerprint(st, r),
+		Columns:     []Column{},
 	}
 	var caveat string
 	if reuse && prev != nil && prev.Fingerprint == t.Fingerprint {

@@ -309,3 +309,25 @@ func TestErrorsNameTheTable(t *testing.T) {
 		t.Errorf("err = %v", err)
 	}
 }
+
+// empty is a source without tables.
+type empty struct{ failing }
+
+func (empty) Tables(context.Context) ([]source.Table, error) { return nil, nil }
+
+func TestEmptySourceWritesArrays(t *testing.T) {
+	res, err := (&Job{Source: empty{}, Classifier: &fake{}}).Run(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	var buf bytes.Buffer
+	Write(&buf, res, "json", WriteOptions{})
+	if !strings.Contains(buf.String(), `"tables": []`) {
+		t.Errorf("empty result:\n%s", buf.String())
+	}
+	for _, f := range Formats() {
+		if err := Write(&bytes.Buffer{}, res, f, WriteOptions{}); err != nil {
+			t.Errorf("%s: %v", f, err)
+		}
+	}
+}
