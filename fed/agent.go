@@ -306,45 +306,11 @@ func (a *Agent) applyDown(ctx context.Context, it PullItem) (bool, error) {
 		if err != nil {
 			return err
 		}
-		switch e.Kind {
-		case shuan.KindNotice:
-			var nb NoticeBody
-			if err := strictJSON(e.Body, &nb); err != nil {
-				return shuan.Errorf(shuan.EINVALID, "notice %s: %v", e.ID, err)
-			}
-			if err := tx.CreateNotice(ctx, shuan.Notice{ID: e.ID, Title: nb.Title, Body: nb.Body, Severity: nb.Severity,
-				Target: nb.Target, Origin: e.Origin, Created: e.IssuedAt}); err != nil {
-				return err
-			}
-			if nb.Target.Matches(self) {
-				if err := a.report(ctx, tx, e.ID, shuan.NoticeDelivered, "", now); err != nil {
-					return err
-				}
-			}
-			if a.Relay != nil && self.Role == shuan.RoleProvince {
-				if err := a.Relay.PublishDown(ctx, tx, e, it.Envelope, nb.Target, now); err != nil {
-					return err
-				}
-			}
-			_, err = tx.AppendAudit(ctx, now, "node:"+e.Origin, "notice.received", e.ID, nb.Title)
-			return err
-		case shuan.KindRevocation:
-			var rb RevocationBody
-			if err := strictJSON(e.Body, &rb); err != nil {
-				return shuan.Errorf(shuan.EINVALID, "revocation %s: %v", e.ID, err)
-			}
-			if err := tx.PutSetting(ctx, "crl."+rb.IssuerID, string(mustJSON(rb))); err != nil {
-				return err
-			}
-			if a.Relay != nil {
-				if err := a.Relay.PublishDown(ctx, tx, e, it.Envelope, shuan.Target{All: true}, now); err != nil {
-					return err
-				}
-			}
-			_, err = tx.AppendAudit(ctx, now, "node:"+e.Origin, "cert.revocation.received", rb.IssuerID, strconv.Itoa(len(rb.Revoked)))
-			return err
+		k := kinds[e.Kind]
+		if k.down == nil {
+			return shuan.Errorf(shuan.EINVALID, "kind %s cannot be applied here", e.Kind)
 		}
-		return nil
+		return k.down(ctx, Down{A: a, Tx: tx, Self: self, E: e, Raw: it.Envelope, Now: now})
 	})
 	if err != nil && shuan.ErrorCode(err) == shuan.EINVALID {
 		a.Log.Warn("refused downward envelope", "id", e.ID, "err", err)
@@ -364,11 +330,18 @@ func ReportNotice(ctx context.Context, tx *sqlstore.Store, key *sm2.PrivateKey, 
 	if err := tx.SetNoticeStatus(ctx, shuan.NoticeStatus{NoticeID: noticeID, NodeID: self, Status: status, By: by, At: now}); err != nil {
 		return err
 	}
-	e, raw, err := Seal(key, self, shuan.KindNoticeStatus, NoticeStatusBody{NoticeID: noticeID, Status: status, By: by, At: now}, now)
+	_, err := SendUp(ctx, tx, key, self, shuan.KindNoticeStatus, NoticeStatusBody{NoticeID: noticeID, Status: status, By: by, At: now}, now)
+	return err
+}
+
+// SendUp seals an envelope of kind with body and queues it for the parent in
+// tx; the serving agent pushes it.
+func SendUp(ctx context.Context, tx *sqlstore.Store, key *sm2.PrivateKey, self, kind string, body any, now time.Time) (shuan.Envelope, error) {
+	e, raw, err := Seal(key, self, kind, body, now)
 	if err != nil {
-		return err
+		return e, err
 	}
-	return tx.Enqueue(ctx, shuan.OutboxItem{EnvelopeID: e.ID, Kind: e.Kind, Raw: raw, State: shuan.OutboxPending,
+	return e, tx.Enqueue(ctx, shuan.OutboxItem{EnvelopeID: e.ID, Kind: e.Kind, Raw: raw, State: shuan.OutboxPending,
 		NextAttempt: now, Created: now})
 }
 
@@ -383,4 +356,46 @@ func (a *Agent) keyOf(n shuan.Node) *ecdsa.PublicKey {
 func mustJSON(v any) []byte {
 	b, _ := json.Marshal(v)
 	return b
+}
+
+func downNotice(ctx context.Context, d Down) error {
+	tx, e, now, a := d.Tx, d.E, d.Now, d.A
+	var nb NoticeBody
+	if err := strictJSON(e.Body, &nb); err != nil {
+		return shuan.Errorf(shuan.EINVALID, "notice %s: %v", e.ID, err)
+	}
+	if err := tx.CreateNotice(ctx, shuan.Notice{ID: e.ID, Title: nb.Title, Body: nb.Body, Severity: nb.Severity,
+		Target: nb.Target, Origin: e.Origin, Created: e.IssuedAt}); err != nil {
+		return err
+	}
+	if nb.Target.Matches(d.Self) {
+		if err := a.report(ctx, tx, e.ID, shuan.NoticeDelivered, "", now); err != nil {
+			return err
+		}
+	}
+	if a.Relay != nil && d.Self.Role == shuan.RoleProvince {
+		if err := a.Relay.PublishDown(ctx, tx, e, d.Raw, nb.Target, now); err != nil {
+			return err
+		}
+	}
+	_, err := tx.AppendAudit(ctx, now, "node:"+e.Origin, "notice.received", e.ID, nb.Title)
+	return err
+}
+
+func downRevocation(ctx context.Context, d Down) error {
+	tx, e, now, a := d.Tx, d.E, d.Now, d.A
+	var rb RevocationBody
+	if err := strictJSON(e.Body, &rb); err != nil {
+		return shuan.Errorf(shuan.EINVALID, "revocation %s: %v", e.ID, err)
+	}
+	if err := tx.PutSetting(ctx, "crl."+rb.IssuerID, string(mustJSON(rb))); err != nil {
+		return err
+	}
+	if a.Relay != nil {
+		if err := a.Relay.PublishDown(ctx, tx, e, d.Raw, shuan.Target{All: true}, now); err != nil {
+			return err
+		}
+	}
+	_, err := tx.AppendAudit(ctx, now, "node:"+e.Origin, "cert.revocation.received", rb.IssuerID, strconv.Itoa(len(rb.Revoked)))
+	return err
 }

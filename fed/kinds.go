@@ -1,9 +1,11 @@
 package fed
 
 import (
+	"context"
 	"time"
 
 	"github.com/shuan-dev/shuan"
+	"github.com/shuan-dev/shuan/sqlstore"
 )
 
 // direction says which way a kind travels.
@@ -23,16 +25,52 @@ type kind struct {
 	ephemeral bool
 	// forward kinds travel on from a province to the ministry unchanged.
 	forward bool
+	// up applies an upward envelope at the receiver, inside the transaction
+	// that stores it; it reports whether the envelope travels on.
+	up func(ctx context.Context, u Up) (forward bool, err error)
+	// down applies a downward envelope at a child, inside the transaction
+	// that stores it.
+	down func(ctx context.Context, d Down) error
+}
+
+// Up is what an upward handler works with.
+type Up struct {
+	S    *Server
+	Tx   *sqlstore.Store
+	Peer string // the child that handed the envelope over
+	E    shuan.Envelope
+	Raw  []byte
+	Now  time.Time
+}
+
+// Down is what a downward handler works with.
+type Down struct {
+	A    *Agent
+	Tx   *sqlstore.Store
+	Self shuan.Node
+	E    shuan.Envelope
+	Raw  []byte
+	Now  time.Time
+}
+
+// registerKind adds an envelope kind; each kind's file calls it from init.
+func registerKind(name string, k kind) {
+	if _, dup := kinds[name]; dup {
+		panic("fed: duplicate kind " + name)
+	}
+	kinds[name] = k
 }
 
 // kinds is the registry of envelope kinds; an unknown kind is refused.
-var kinds = map[string]kind{
-	shuan.KindHeartbeat:      {version: 1, dir: up, ephemeral: true},
-	shuan.KindNodeRegistered: {version: 1, dir: up, forward: true},
-	shuan.KindNoticeStatus:   {version: 1, dir: up, forward: true},
-	shuan.KindProbe:          {version: 1, dir: up, forward: true},
-	shuan.KindNotice:         {version: 1, dir: down},
-	shuan.KindRevocation:     {version: 1, dir: down},
+var kinds = map[string]kind{}
+
+func init() {
+	registerKind(shuan.KindHeartbeat, kind{version: 1, dir: up, ephemeral: true, up: upHeartbeat})
+	registerKind(shuan.KindNodeRegistered, kind{version: 1, dir: up, forward: true, up: upNodeRegistered})
+	registerKind(shuan.KindNoticeStatus, kind{version: 1, dir: up, forward: true, up: upNoticeStatus})
+	registerKind(shuan.KindProbe, kind{version: 1, dir: up, forward: true, up: upProbe})
+	registerKind(shuan.KindNotice, kind{version: 1, dir: down, down: downNotice})
+	registerKind(shuan.KindRevocation, kind{version: 1, dir: down, down: downRevocation})
 }
 
 // Heartbeat is the body of a heartbeat: the sender's health and, from a

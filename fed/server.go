@@ -260,7 +260,7 @@ func (s *Server) apply(ctx context.Context, tx *sqlstore.Store, peer string, e s
 			return shuan.ReceiptDuplicate, nil
 		}
 	}
-	fwd, err := s.applyUp(ctx, tx, peer, e, now)
+	fwd, err := s.applyUp(ctx, tx, peer, e, raw, now)
 	if err != nil {
 		return "", err
 	}
@@ -337,70 +337,83 @@ func signKeyOf(cache *sync.Map, n shuan.Node) (*ecdsa.PublicKey, error) {
 }
 
 // applyUp applies an upward envelope; it reports whether it should be forwarded.
-func (s *Server) applyUp(ctx context.Context, tx *sqlstore.Store, peer string, e shuan.Envelope, now time.Time) (bool, error) {
-	switch e.Kind {
-	case shuan.KindHeartbeat:
-		var hb Heartbeat
-		if err := strictJSON(e.Body, &hb); err != nil {
-			return false, shuan.Errorf(shuan.EINVALID, "heartbeat %s: %v", e.ID, err)
-		}
-		if err := tx.TouchNode(ctx, e.Origin, now, hb.Health); err != nil {
+func (s *Server) applyUp(ctx context.Context, tx *sqlstore.Store, peer string, e shuan.Envelope, raw []byte, now time.Time) (bool, error) {
+	k := kinds[e.Kind]
+	if k.up == nil {
+		return false, shuan.Errorf(shuan.EINVALID, "envelope %s: kind %s cannot be applied here", e.ID, e.Kind)
+	}
+	return k.up(ctx, Up{S: s, Tx: tx, Peer: peer, E: e, Raw: raw, Now: now})
+}
+
+func upHeartbeat(ctx context.Context, u Up) (bool, error) {
+	tx, e, now := u.Tx, u.E, u.Now
+	var hb Heartbeat
+	if err := strictJSON(e.Body, &hb); err != nil {
+		return false, shuan.Errorf(shuan.EINVALID, "heartbeat %s: %v", e.ID, err)
+	}
+	if err := tx.TouchNode(ctx, e.Origin, now, hb.Health); err != nil {
+		return false, err
+	}
+	for _, c := range hb.Children {
+		ok, err := tx.IsDescendant(ctx, e.Origin, c.ID)
+		if err != nil {
 			return false, err
 		}
-		for _, c := range hb.Children {
-			ok, err := tx.IsDescendant(ctx, e.Origin, c.ID)
-			if err != nil {
+		if ok && !c.LastSeen.IsZero() {
+			if err := tx.TouchNode(ctx, c.ID, minTime(c.LastSeen, now), c.Health); err != nil {
 				return false, err
 			}
-			if ok && !c.LastSeen.IsZero() {
-				if err := tx.TouchNode(ctx, c.ID, minTime(c.LastSeen, now), c.Health); err != nil {
-					return false, err
-				}
-			}
 		}
-		return false, nil
-	case shuan.KindNodeRegistered:
-		var nr NodeRegistered
-		if err := strictJSON(e.Body, &nr); err != nil {
-			return false, shuan.Errorf(shuan.EINVALID, "node_registered %s: %v", e.ID, err)
-		}
-		n, err := s.verifyRegistered(nr, e.Origin, now)
-		if err != nil {
-			return false, shuan.Errorf(shuan.EINVALID, "node_registered %s: %v", e.ID, shuan.ErrorMessage(err))
-		}
-		if err := tx.UpsertNode(ctx, n); err != nil {
-			return false, err
-		}
-		_, err = tx.AppendAudit(ctx, now, "node:"+e.Origin, "node.registered", n.ID, n.Name)
-		return true, err
-	case shuan.KindProbe:
-		var p Probe
-		if err := strictJSON(e.Body, &p); err != nil {
-			return false, shuan.Errorf(shuan.EINVALID, "probe %s: %v", e.ID, err)
-		}
-		_, err := tx.AppendAudit(ctx, now, "node:"+e.Origin, "fed.probe", e.ID, strconv.FormatInt(p.Seq, 10))
-		return true, err
-	case shuan.KindNoticeStatus:
-		var st NoticeStatusBody
-		if err := strictJSON(e.Body, &st); err != nil {
-			return false, shuan.Errorf(shuan.EINVALID, "notice_status %s: %v", e.ID, err)
-		}
-		if shuan.NoticeRank(st.Status) == 0 {
-			return false, shuan.Errorf(shuan.EINVALID, "notice_status %s: unknown status %q", e.ID, st.Status)
-		}
-		n, err := tx.FindNotice(ctx, st.NoticeID)
-		if err != nil {
-			if shuan.ErrorCode(err) == shuan.ENOTFOUND {
-				return false, shuan.Errorf(shuan.EINVALID, "notice_status %s: unknown notice %s", e.ID, st.NoticeID)
-			}
-			return false, err
-		}
-		if err := tx.SetNoticeStatus(ctx, shuan.NoticeStatus{NoticeID: st.NoticeID, NodeID: e.Origin, Status: st.Status, By: st.By, At: st.At}); err != nil {
-			return false, err
-		}
-		return n.Origin != s.SelfID, nil
 	}
-	return false, shuan.Errorf(shuan.EINVALID, "envelope %s: kind %s cannot be applied here", e.ID, e.Kind)
+	return false, nil
+}
+
+func upNodeRegistered(ctx context.Context, u Up) (bool, error) {
+	tx, e, now := u.Tx, u.E, u.Now
+	var nr NodeRegistered
+	if err := strictJSON(e.Body, &nr); err != nil {
+		return false, shuan.Errorf(shuan.EINVALID, "node_registered %s: %v", e.ID, err)
+	}
+	n, err := u.S.verifyRegistered(nr, e.Origin, now)
+	if err != nil {
+		return false, shuan.Errorf(shuan.EINVALID, "node_registered %s: %v", e.ID, shuan.ErrorMessage(err))
+	}
+	if err := tx.UpsertNode(ctx, n); err != nil {
+		return false, err
+	}
+	_, err = tx.AppendAudit(ctx, now, "node:"+e.Origin, "node.registered", n.ID, n.Name)
+	return true, err
+}
+
+func upProbe(ctx context.Context, u Up) (bool, error) {
+	var p Probe
+	if err := strictJSON(u.E.Body, &p); err != nil {
+		return false, shuan.Errorf(shuan.EINVALID, "probe %s: %v", u.E.ID, err)
+	}
+	_, err := u.Tx.AppendAudit(ctx, u.Now, "node:"+u.E.Origin, "fed.probe", u.E.ID, strconv.FormatInt(p.Seq, 10))
+	return true, err
+}
+
+func upNoticeStatus(ctx context.Context, u Up) (bool, error) {
+	tx, e := u.Tx, u.E
+	var st NoticeStatusBody
+	if err := strictJSON(e.Body, &st); err != nil {
+		return false, shuan.Errorf(shuan.EINVALID, "notice_status %s: %v", e.ID, err)
+	}
+	if shuan.NoticeRank(st.Status) == 0 {
+		return false, shuan.Errorf(shuan.EINVALID, "notice_status %s: unknown status %q", e.ID, st.Status)
+	}
+	n, err := tx.FindNotice(ctx, st.NoticeID)
+	if err != nil {
+		if shuan.ErrorCode(err) == shuan.ENOTFOUND {
+			return false, shuan.Errorf(shuan.EINVALID, "notice_status %s: unknown notice %s", e.ID, st.NoticeID)
+		}
+		return false, err
+	}
+	if err := tx.SetNoticeStatus(ctx, shuan.NoticeStatus{NoticeID: st.NoticeID, NodeID: e.Origin, Status: st.Status, By: st.By, At: st.At}); err != nil {
+		return false, err
+	}
+	return n.Origin != u.S.SelfID, nil
 }
 
 // verifyRegistered checks that a reported node's certificate chains to the

@@ -511,11 +511,8 @@ func (r *Runtime) Probe(ctx context.Context, n int, note string) ([]string, erro
 	err := r.DB.Tx(ctx, func(tx *sqlstore.Store) error {
 		for i := 0; i < n; i++ {
 			now := r.Now()
-			e, raw, err := fed.Seal(r.SignKey, r.Cfg.ID, shuan.KindProbe, fed.Probe{Seq: int64(i + 1), Note: note}, now)
+			e, err := fed.SendUp(ctx, tx, r.SignKey, r.Cfg.ID, shuan.KindProbe, fed.Probe{Seq: int64(i + 1), Note: note}, now)
 			if err != nil {
-				return err
-			}
-			if err := tx.Enqueue(ctx, shuan.OutboxItem{EnvelopeID: e.ID, Kind: e.Kind, Raw: raw, State: shuan.OutboxPending, NextAttempt: now, Created: now}); err != nil {
 				return err
 			}
 			ids = append(ids, e.ID)
