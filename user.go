@@ -34,12 +34,20 @@ const (
 	PermAckNotice   = "notices.ack"
 	PermReadAudit   = "audit.read"
 	PermRead        = "read"
+	// Enterprise data work.
+	PermManageSources = "sources.manage"  // register data sources and run scans
+	PermReviewLabels  = "labels.review"   // confirm or override classification labels
+	PermEditCatalog   = "catalog.edit"    // edit the important/core data catalog, submit filings
+	PermApprove       = "catalog.approve" // internal approval of a catalog version (内部审批)
+	// Regulator work.
+	PermReviewFiling = "filings.review" // accept or return filings (province)
 )
 
 var rolePerms = map[UserRole][]string{
-	UserAdmin:    {PermManageUsers, PermManageNodes, PermSendNotice, PermAckNotice, PermReadAudit, PermRead},
-	UserOfficer:  {PermSendNotice, PermAckNotice, PermRead},
-	UserReviewer: {PermAckNotice, PermRead},
+	UserAdmin: {PermManageUsers, PermManageNodes, PermSendNotice, PermAckNotice, PermReadAudit, PermRead,
+		PermManageSources, PermReviewLabels, PermEditCatalog, PermApprove, PermReviewFiling},
+	UserOfficer:  {PermSendNotice, PermAckNotice, PermRead, PermManageSources, PermReviewLabels, PermEditCatalog},
+	UserReviewer: {PermAckNotice, PermRead, PermReviewLabels, PermApprove, PermReviewFiling},
 	UserAnalyst:  {PermRead},
 	UserAuditor:  {PermReadAudit, PermRead},
 }

@@ -66,6 +66,10 @@ type Config struct {
 	Log           *slog.Logger     // defaults to discarding
 	SecureCookies bool             // set the Secure flag (and __Host- prefix) on cookies; on behind HTTPS
 	Version       string           // shown in the footer
+	// Scans are the enterprise's data source and scan operations; nil hides those pages.
+	Scans ScanActions
+	// Catalog is the catalog and filing operations; nil hides those pages.
+	Catalog CatalogActions
 }
 
 // SessionTTL is how long a console session lasts after login.
@@ -146,6 +150,8 @@ func New(cfg Config) (http.Handler, error) {
 	mux.Handle("GET /notices/{id}", s.page(shuan.PermRead, s.noticePage))
 	mux.Handle("POST /notices/{id}/mark", s.page(shuan.PermAckNotice, s.noticeMark))
 	mux.Handle("GET /audit", s.page(shuan.PermReadAudit, s.auditPage))
+	s.scanRoutes(mux)
+	s.catalogRoutes(mux)
 	mux.Handle("/", s.page("", func(w http.ResponseWriter, r *http.Request, rq *request) error {
 		return shuan.Errorf(shuan.ENOTFOUND, "no page at %s", r.URL.Path)
 	}))
