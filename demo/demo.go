@@ -207,6 +207,9 @@ func Up(ctx context.Context, o Options, specs []Spec) (*Federation, error) {
 	return d, nil
 }
 
+// ConsoleURL returns the console address of the node with key.
+func (d *Federation) ConsoleURL(key string) string { return "http://" + d.nodes[key].consAddr }
+
 // Dir returns the data directory of the node with key.
 func (d *Federation) Dir(key string) string { return d.nodes[key].dir }
 

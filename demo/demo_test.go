@@ -2,6 +2,7 @@ package demo
 
 import (
 	"context"
+	"encoding/json"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -12,6 +13,7 @@ import (
 
 	"github.com/shuan-dev/shuan"
 	"github.com/shuan-dev/shuan/sqlstore"
+	"github.com/shuan-dev/shuan/web/webtest"
 )
 
 var exe string
@@ -150,3 +152,53 @@ func probeCounts(t *testing.T, dir string) map[string]int {
 }
 
 func itoa(n int) string { return strconv.Itoa(n) }
+
+// TestConsoleThreeTiers drives the real consoles of a running federation in
+// headless Chromium: log in at the ministry, see the tree, send a notice,
+// acknowledge it at an enterprise, and see the acknowledgement at the ministry.
+func TestConsoleThreeTiers(t *testing.T) {
+	if webtest.ChromiumPath() == "" && os.Getenv("SHUAN_REQUIRE_SERVICES") == "" {
+		t.Skip("no Chromium (set SHUAN_CHROMIUM or install chromium)")
+	}
+	ctx := context.Background()
+	specs := []Spec{Nodes()[0], Nodes()[1], Nodes()[3], Nodes()[4]}
+	f, err := Up(ctx, Options{Exe: exe, Dir: t.TempDir() + "/fed", Heartbeat: time.Second}, specs)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Stop()
+	b := webtest.StartBrowser(t)
+	ministry, steel := f.ConsoleURL("ministry"), f.ConsoleURL("steel")
+	if err := webtest.Login(b, ministry, "admin", Password); err != nil {
+		t.Fatal(err)
+	}
+	for _, name := range []string{"江苏省工业和信息化厅", "江苏华澄特钢股份有限公司", "无锡芯源集成电路制造有限公司"} {
+		if err := webtest.WaitPageText(b, ministry+"/", "#node-tree", name, 30*time.Second); err != nil {
+			t.Fatalf("node tree at the ministry lacks %s: %v", name, err)
+		}
+	}
+	const title = "关于开展数据安全自查的通知"
+	if err := webtest.ComposeNotice(b, ministry, webtest.Notice{Title: title, Body: "请于月底前完成自查。", Severity: "warning"}); err != nil {
+		t.Fatal(err)
+	}
+	if err := webtest.Login(b, steel, "admin", Password); err != nil {
+		t.Fatal(err)
+	}
+	if err := webtest.WaitPageText(b, steel+"/notices", "#notices-table", title, 30*time.Second); err != nil {
+		t.Fatalf("notice never reached the enterprise console: %v", err)
+	}
+	if err := webtest.MarkNotice(b, steel, title, "acked"); err != nil {
+		t.Fatal(err)
+	}
+	out, err := f.Shuan(ctx, "", "notice", "list", "--data", f.Dir("ministry"), "--json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var rows []noticeRow
+	if err := json.Unmarshal([]byte(out), &rows); err != nil || len(rows) == 0 {
+		t.Fatalf("notice list at the ministry: %v %s", err, out)
+	}
+	if err := webtest.WaitPageText(b, ministry+"/notices/"+rows[0].ID, "#n-acked", "1", 30*time.Second); err != nil {
+		t.Fatalf("acknowledgement not shown at the ministry: %v", err)
+	}
+}
