@@ -420,3 +420,63 @@ func TestFederationOnPostgres(t *testing.T) {
 		t.Fatalf("enterprise signature at the ministry: %v (origin %s)", err, e.Origin)
 	}
 }
+
+// TestRenewalBeforeExpiry gives an enterprise a 6-second certificate and
+// checks that it renews it before expiry and keeps talking to its parent.
+func TestRenewalBeforeExpiry(t *testing.T) {
+	ctx := context.Background()
+	ministry := serve(t, newNode(t, shuan.RoleMinistry, "部", "", ""))
+	jsNode := newNode(t, shuan.RoleProvince, "江苏", "320000", "")
+	jsNode.IssueTTL = 6 * time.Second
+	js := enrol(t, ministry, jsNode)
+	e := newNode(t, shuan.RoleEnterprise, "甲", "320100", "C31")
+	e.Maintain = 500 * time.Millisecond
+	ent := enrol(t, js, e)
+	first := ent.cert.get().Leaf
+	if first == nil || time.Until(first.NotAfter) > 10*time.Second {
+		t.Fatalf("enterprise certificate expires at %v, want within about 6s", first.NotAfter)
+	}
+	waitFor(t, "certificate renewed", func() error {
+		if c := ent.cert.get().Leaf; c != nil && c.SerialNumber.Cmp(first.SerialNumber) != 0 {
+			return nil
+		}
+		return errorf("still the first certificate")
+	})
+	time.Sleep(time.Until(first.NotAfter) + 500*time.Millisecond)
+	ids, err := ent.Probe(ctx, 1, "after expiry of the first certificate")
+	if err != nil {
+		t.Fatal(err)
+	}
+	waitFor(t, "probe after the first certificate expired", func() error {
+		_, err := js.DB.FindEnvelope(ctx, ids[0])
+		return err
+	})
+}
+
+// TestRevocationTravelsDown revokes a province at the ministry and checks
+// that the enterprises of the other province receive the new CRL.
+func TestRevocationTravelsDown(t *testing.T) {
+	ctx := context.Background()
+	f := newFederation(t)
+	if err := f.ministry.Revoke(ctx, f.gd.Cfg.ID, "cessationOfOperation", "test"); err != nil {
+		t.Fatal(err)
+	}
+	for _, e := range []*tier{f.steel, f.ic} {
+		waitFor(t, "CRL at "+e.Cfg.Name, func() error {
+			v, err := e.DB.Setting(ctx, "crl."+f.ministry.Cfg.ID)
+			if err != nil || v == "" {
+				return errorf("no CRL from the ministry yet (%v)", err)
+			}
+			return nil
+		})
+	}
+	// The revoked province is refused by the ministry.
+	c := rawClient(t, f.gd.Runtime)
+	resp, err := c.Get(f.ministry.url + "/fed/v1/down?after=0")
+	if err == nil {
+		resp.Body.Close()
+		if resp.StatusCode != http.StatusForbidden {
+			t.Errorf("revoked province pulling from the ministry: status %d, want 403", resp.StatusCode)
+		}
+	}
+}

@@ -42,6 +42,11 @@ type Runtime struct {
 	Log       *slog.Logger
 	Now       func() time.Time
 	Version   string
+	// IssueTTL is the lifetime of certificates this node issues to children
+	// (LeafTTL unless changed); Maintain is how often revocations are
+	// reloaded and renewal is checked (10 s unless changed).
+	IssueTTL time.Duration
+	Maintain time.Duration
 
 	cert  *certHolder
 	srv   *fed.Server // set while serving
@@ -190,7 +195,8 @@ func Open(ctx context.Context, dir string, log *slog.Logger) (*Runtime, error) {
 	if log == nil {
 		log = slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelInfo}))
 	}
-	r := &Runtime{Dir: dir, Cfg: cfg, Log: log.With("node", cfg.Name), Now: time.Now, Revoked: pki.NewRevocationSet()}
+	r := &Runtime{Dir: dir, Cfg: cfg, Log: log.With("node", cfg.Name), Now: time.Now, Revoked: pki.NewRevocationSet(),
+		IssueTTL: LeafTTL, Maintain: 10 * time.Second}
 	b, err := os.ReadFile(filepath.Join(dir, fileSignKey))
 	if err != nil {
 		return nil, fmt.Errorf("read signing key: %w", err)

@@ -8,6 +8,7 @@ import (
 	"encoding/pem"
 	"errors"
 	"fmt"
+	"log/slog"
 	"math/big"
 	"net"
 	"net/http"
@@ -49,7 +50,7 @@ func (r *Runtime) Serve(ctx context.Context, console ConsoleFunc, ready func(fed
 	}
 	started := r.Now()
 	r.srv = &fed.Server{DB: r.DB, SelfID: r.Cfg.ID, SignKey: r.SignKey, Authority: r.Authority, Roots: r.Roots,
-		Revoked: r.Revoked, LeafTTL: LeafTTL, Now: r.Now, Log: r.Log, Down: fed.NewNotifier()}
+		Revoked: r.Revoked, LeafTTL: r.IssueTTL, Now: r.Now, Log: r.Log, Down: fed.NewNotifier()}
 	var agent *fed.Agent
 	if r.Cfg.Parent != "" {
 		cc := pki.ClientConfig(*r.cert.get(), r.Roots, r.Revoked)
@@ -74,7 +75,7 @@ func (r *Runtime) Serve(ctx context.Context, console ConsoleFunc, ready func(fed
 		return fmt.Errorf("federation listener: %w", err)
 	}
 	fedSrv := &http.Server{Handler: r.srv.Handler(), TLSConfig: sc, ReadHeaderTimeout: 10 * time.Second,
-		IdleTimeout: 120 * time.Second, ErrorLog: nil}
+		IdleTimeout: 120 * time.Second, ErrorLog: slog.NewLogLogger(r.Log.Handler(), slog.LevelDebug)}
 	var consoleSrv *http.Server
 	var cl net.Listener
 	if console != nil && r.Cfg.Console != "" {
@@ -147,7 +148,7 @@ func addrOf(l net.Listener) string {
 
 // maintain reloads revocations and renews the certificate before it expires.
 func (r *Runtime) maintain(ctx context.Context, agent *fed.Agent) {
-	t := time.NewTicker(10 * time.Second)
+	t := time.NewTicker(r.Maintain)
 	defer t.Stop()
 	for {
 		if err := r.loadRevocations(ctx); err != nil && ctx.Err() == nil {
