@@ -43,6 +43,7 @@ type DB struct {
 	*Store
 	sql     *sql.DB
 	dialect string
+	stmts   *stmtCache // SQLite only: the driver would otherwise parse every statement anew
 }
 
 // Store holds the store methods. It runs them either directly on the pool
@@ -95,6 +96,10 @@ func Open(ctx context.Context, dsn string) (*DB, error) {
 	}
 	db := &DB{sql: sdb, dialect: dialect}
 	db.Store = &Store{db: db, q: sdb}
+	if dialect == SQLite {
+		db.stmts = &stmtCache{db: sdb}
+		db.Store.q = cachedQuerier{c: db.stmts, q: sdb}
+	}
 	if err := sdb.PingContext(ctx); err != nil {
 		sdb.Close()
 		return nil, fmt.Errorf("open %s: %w", dialect, err)
@@ -108,6 +113,9 @@ func Open(ctx context.Context, dsn string) (*DB, error) {
 
 // Close closes the database.
 func (db *DB) Close() error {
+	if db.stmts != nil {
+		db.stmts.close()
+	}
 	return db.sql.Close()
 }
 
@@ -132,7 +140,11 @@ func (db *DB) Tx(ctx context.Context, fn func(s *Store) error) (err error) {
 			panic(p)
 		}
 	}()
-	if err := fn(&Store{db: db, q: tx, tx: tx}); err != nil {
+	var q querier = tx
+	if db.stmts != nil {
+		q = cachedQuerier{c: db.stmts, q: tx, tx: tx}
+	}
+	if err := fn(&Store{db: db, q: q, tx: tx}); err != nil {
 		if rerr := tx.Rollback(); rerr != nil && !errors.Is(rerr, sql.ErrTxDone) {
 			return errors.Join(err, fmt.Errorf("rollback: %w", rerr))
 		}
