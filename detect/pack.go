@@ -1,0 +1,353 @@
+package detect
+
+import (
+	"bytes"
+	"errors"
+	"fmt"
+	"reflect"
+	"sort"
+	"strings"
+	"time"
+
+	"go.yaml.in/yaml/v3"
+)
+
+// The raw types mirror the pack YAML (packs/README.md). They are decoded,
+// validated with every problem collected, then compiled into the Engine.
+
+// pos remembers where a mapping and each of its keys start.
+type pos struct {
+	line   int
+	fields map[string]int
+}
+
+func posOf(n *yaml.Node) pos {
+	p := pos{line: n.Line, fields: map[string]int{}}
+	if n.Kind == yaml.MappingNode {
+		for i := 0; i+1 < len(n.Content); i += 2 {
+			p.fields[n.Content[i].Value] = n.Content[i].Line
+		}
+	}
+	return p
+}
+
+func (p pos) at(field string) int {
+	if l, ok := p.fields[field]; ok {
+		return l
+	}
+	return p.line
+}
+
+type rawFile struct {
+	Pack     rawPackHeader `yaml:"pack"`
+	Sigma    []rawSigma    `yaml:"sigma"`
+	Stateful []rawStateful `yaml:"stateful"`
+}
+
+type rawPackHeader struct {
+	Name        string `yaml:"name"`
+	Version     string `yaml:"version"`
+	Description string `yaml:"description"`
+	pos
+}
+
+// UnmarshalYAML decodes the mapping and records its key lines.
+func (r *rawPackHeader) UnmarshalYAML(n *yaml.Node) error {
+	type plain rawPackHeader
+	r.pos = posOf(n)
+	return n.Decode((*plain)(r))
+}
+
+type rawSigma struct {
+	ID        string      `yaml:"id"`
+	Risk      string      `yaml:"risk"`
+	Severity  string      `yaml:"severity"`
+	SummaryZH string      `yaml:"summary_zh"`
+	SummaryEN string      `yaml:"summary_en"`
+	Rule      yaml.Node   `yaml:"rule"`
+	Examples  rawExamples `yaml:"examples"`
+	pos
+}
+
+// UnmarshalYAML decodes the mapping and records its key lines.
+func (r *rawSigma) UnmarshalYAML(n *yaml.Node) error {
+	type plain rawSigma
+	r.pos = posOf(n)
+	return n.Decode((*plain)(r))
+}
+
+type rawStateful struct {
+	ID          string      `yaml:"id"`
+	Title       string      `yaml:"title"`
+	Kind        string      `yaml:"kind"`
+	Risk        string      `yaml:"risk"`
+	Severity    string      `yaml:"severity"`
+	Description string      `yaml:"description"`
+	SummaryZH   string      `yaml:"summary_zh"`
+	SummaryEN   string      `yaml:"summary_en"`
+	Match       rawFilter   `yaml:"match"`
+	Params      yaml.Node   `yaml:"params"`
+	Examples    rawExamples `yaml:"examples"`
+	pos
+}
+
+// UnmarshalYAML decodes the mapping and records its key lines.
+func (r *rawStateful) UnmarshalYAML(n *yaml.Node) error {
+	type plain rawStateful
+	r.pos = posOf(n)
+	return n.Decode((*plain)(r))
+}
+
+// rawFilter selects the events a stateful rule looks at.
+type rawFilter struct {
+	Actions           []string `yaml:"actions"`
+	Classes           []string `yaml:"classes"`
+	Success           *bool    `yaml:"success"`
+	Levels            []string `yaml:"levels"`
+	StatementContains []string `yaml:"statement_contains"`
+	ExcludeActors     []string `yaml:"exclude_actors"`
+	ExcludeClients    []string `yaml:"exclude_clients"`
+}
+
+type rawExamples struct {
+	Match   []rawExample `yaml:"match"`
+	NoMatch []rawExample `yaml:"no_match"`
+}
+
+// rawExample is one event (a mapping) or a sequence of events.
+type rawExample struct {
+	Events []rawEvent
+	line   int
+}
+
+// UnmarshalYAML accepts a mapping (one event) or a sequence of mappings.
+func (r *rawExample) UnmarshalYAML(n *yaml.Node) error {
+	r.line = n.Line
+	if n.Kind == yaml.SequenceNode {
+		return n.Decode(&r.Events)
+	}
+	r.Events = make([]rawEvent, 1)
+	return n.Decode(&r.Events[0])
+}
+
+// rawEvent is an Event written in YAML with its JSON field names, plus the
+// catalog level of its object and repeat/step for sequences.
+type rawEvent struct {
+	ID        string            `yaml:"id"`
+	Time      *time.Time        `yaml:"time"`
+	Source    string            `yaml:"source"`
+	Origin    string            `yaml:"origin"`
+	Host      string            `yaml:"host"`
+	Program   string            `yaml:"program"`
+	Actor     string            `yaml:"actor"`
+	Client    string            `yaml:"client"`
+	Database  string            `yaml:"database"`
+	Object    string            `yaml:"object"`
+	Action    string            `yaml:"action"`
+	Class     string            `yaml:"class"`
+	Rows      *int64            `yaml:"rows"`
+	Statement string            `yaml:"statement"`
+	Success   *bool             `yaml:"success"`
+	Severity  int               `yaml:"severity"`
+	Message   string            `yaml:"message"`
+	Fields    map[string]string `yaml:"fields"`
+	DataLevel string            `yaml:"data_level"`
+	Repeat    int               `yaml:"repeat"`
+	Step      time.Duration     `yaml:"step"`
+}
+
+// Problem is one validation problem in a pack file.
+type Problem struct {
+	File  string `json:"file"`
+	Line  int    `json:"line"`
+	Field string `json:"field,omitempty"`
+	Msg   string `json:"msg"`
+}
+
+// String formats the problem as file:line: field: message.
+func (p Problem) String() string {
+	if p.Field == "" {
+		return fmt.Sprintf("%s:%d: %s", p.File, p.Line, p.Msg)
+	}
+	return fmt.Sprintf("%s:%d: %s: %s", p.File, p.Line, p.Field, p.Msg)
+}
+
+// PackError lists every problem found while loading rule packs.
+type PackError struct {
+	Problems []Problem
+}
+
+// Error lists every problem, one per line.
+func (e *PackError) Error() string {
+	var b strings.Builder
+	fmt.Fprintf(&b, "detection rule packs: %d problem(s)", len(e.Problems))
+	for _, p := range e.Problems {
+		b.WriteString("\n  ")
+		b.WriteString(p.String())
+	}
+	return b.String()
+}
+
+// packFile is one pack file's bytes and where it came from.
+type packFile struct {
+	name   string // shown in problems: "embedded:packs/sigma.yaml" or a path
+	base   string // base name, the sort key of the canonical digest
+	source int    // 0 for embedded, i+1 for the i-th directory
+	data   []byte
+}
+
+type problems struct {
+	list *[]Problem
+	file string
+}
+
+func (p problems) add(line int, field, format string, args ...any) {
+	*p.list = append(*p.list, Problem{File: p.file, Line: line, Field: field, Msg: fmt.Sprintf(format, args...)})
+}
+
+// canonical returns the bytes that are hashed: UTF-8 BOM removed and line
+// endings normalised to LF.
+func canonical(b []byte) []byte {
+	b = bytes.TrimPrefix(b, []byte("\xef\xbb\xbf"))
+	if bytes.IndexByte(b, '\r') >= 0 {
+		b = bytes.ReplaceAll(b, []byte("\r\n"), []byte("\n"))
+		b = bytes.ReplaceAll(b, []byte("\r"), []byte("\n"))
+	}
+	return b
+}
+
+var nodeType = reflect.TypeOf(yaml.Node{})
+
+// decodeFile parses one pack file, reporting unknown keys and type errors
+// with their lines.
+func decodeFile(f packFile, list *[]Problem) (rawFile, bool) {
+	pr := problems{list: list, file: f.name}
+	var raw rawFile
+	var doc yaml.Node
+	if err := yaml.Unmarshal(canonical(f.data), &doc); err != nil {
+		line := 0
+		msg := strings.TrimPrefix(err.Error(), "yaml: ")
+		if _, err2 := fmt.Sscanf(msg, "line %d:", &line); err2 == nil {
+			msg = strings.TrimSpace(msg[strings.Index(msg, ":")+1:])
+		}
+		pr.add(line, "", "invalid YAML: %s", msg)
+		return raw, false
+	}
+	if len(doc.Content) == 0 {
+		pr.add(1, "", "empty pack file")
+		return raw, false
+	}
+	root := doc.Content[0]
+	if root.Kind != yaml.MappingNode {
+		pr.add(root.Line, "", "pack file must be a mapping")
+		return raw, false
+	}
+	checkKeys(root, reflect.TypeOf(raw), "", pr)
+	if err := root.Decode(&raw); err != nil {
+		reportDecode(err, root.Line, pr)
+		return raw, false
+	}
+	return raw, true
+}
+
+// reportDecode turns a yaml decode error into problems with lines.
+func reportDecode(err error, line int, pr problems) {
+	var te *yaml.TypeError
+	if errors.As(err, &te) {
+		for _, m := range te.Errors {
+			l := line
+			if _, err := fmt.Sscanf(m, "line %d:", &l); err == nil {
+				m = strings.TrimSpace(m[strings.Index(m, ":")+1:])
+			}
+			pr.add(l, "", "%s", m)
+		}
+		return
+	}
+	pr.add(line, "", "%v", err)
+}
+
+// checkKeys reports mapping keys that have no field in t, recursively.
+func checkKeys(n *yaml.Node, t reflect.Type, path string, pr problems) {
+	for t.Kind() == reflect.Pointer {
+		t = t.Elem()
+	}
+	if t == nodeType {
+		return // checked where it is decoded
+	}
+	if t == reflect.TypeOf(rawExample{}) {
+		if n.Kind == yaml.SequenceNode {
+			for i, c := range n.Content {
+				checkKeys(c, reflect.TypeOf(rawEvent{}), fmt.Sprintf("%s[%d]", path, i), pr)
+			}
+		} else {
+			checkKeys(n, reflect.TypeOf(rawEvent{}), path, pr)
+		}
+		return
+	}
+	switch t.Kind() {
+	case reflect.Struct:
+		if n.Kind != yaml.MappingNode {
+			return
+		}
+		fields := map[string]reflect.Type{}
+		for i := 0; i < t.NumField(); i++ {
+			f := t.Field(i)
+			tag := strings.Split(f.Tag.Get("yaml"), ",")[0]
+			if tag == "" || tag == "-" || !f.IsExported() {
+				continue
+			}
+			fields[tag] = f.Type
+		}
+		for i := 0; i+1 < len(n.Content); i += 2 {
+			k, v := n.Content[i], n.Content[i+1]
+			ft, ok := fields[k.Value]
+			field := joinPath(path, k.Value)
+			if !ok {
+				known := make([]string, 0, len(fields))
+				for f := range fields {
+					known = append(known, f)
+				}
+				sort.Strings(known)
+				pr.add(k.Line, field, "unknown field (known: %s)", strings.Join(known, ", "))
+				continue
+			}
+			checkKeys(v, ft, field, pr)
+		}
+	case reflect.Slice:
+		if n.Kind != yaml.SequenceNode {
+			return
+		}
+		for i, c := range n.Content {
+			checkKeys(c, t.Elem(), fmt.Sprintf("%s[%d]", path, i), pr)
+		}
+	}
+}
+
+func joinPath(a, b string) string {
+	if a == "" {
+		return b
+	}
+	return a + "." + b
+}
+
+// findLine returns the line of the value at the mapping path below n, or
+// the deepest line found.
+func findLine(n *yaml.Node, path ...string) int {
+	line := n.Line
+	for _, p := range path {
+		if p == "" || n.Kind != yaml.MappingNode {
+			return line
+		}
+		found := false
+		for i := 0; i+1 < len(n.Content); i += 2 {
+			if n.Content[i].Value == p {
+				line, n, found = n.Content[i].Line, n.Content[i+1], true
+				break
+			}
+		}
+		if !found {
+			return line
+		}
+	}
+	return line
+}
