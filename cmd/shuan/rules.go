@@ -7,6 +7,7 @@ import (
 	"strings"
 
 	"github.com/shuan-dev/shuan/classify"
+	"github.com/shuan-dev/shuan/detect"
 )
 
 func init() {
@@ -25,16 +26,30 @@ type rulesTestOutput struct {
 	RulesFailed  int                   `json:"rules_failed"`
 	Examples     int                   `json:"examples"`
 	ExamplesFail int                   `json:"examples_failed"`
-	OK           bool                  `json:"ok"`
+	// Detection is the result of the detection packs (detect/packs).
+	Detection detectTestOutput `json:"detection"`
+	OK        bool             `json:"ok"`
+}
+
+// detectTestOutput reports the detection rule packs' examples.
+type detectTestOutput struct {
+	RulePack     detect.PackInfo     `json:"rule_pack"`
+	Rules        []detect.RuleReport `json:"rules"`
+	RulesPassed  int                 `json:"rules_passed"`
+	RulesFailed  int                 `json:"rules_failed"`
+	Examples     int                 `json:"examples"`
+	ExamplesFail int                 `json:"examples_failed"`
 }
 
 func runRulesTest(ctx context.Context, env *Env, args []string) error {
 	fs := newFlags(env, "rules test")
+	detectDirs := stringList{}
+	fs.Var(&detectDirs, "detect", "also load detection packs from `DIR` (repeatable)")
 	asJSON := fs.Bool("json", false, "write a JSON report to stdout")
 	all := fs.Bool("all", false, "with DIR, also report the embedded default rules")
 	verbose := fs.Bool("v", false, "list every example, not only failures")
 	fs.Usage = func() {
-		fmt.Fprintln(env.Stderr, "Usage: shuan rules test [--json] [--all] [-v] [DIR...]")
+		fmt.Fprintln(env.Stderr, "Usage: shuan rules test [--json] [--all] [-v] [--detect DIR]... [DIR...]")
 		fmt.Fprintln(env.Stderr, "Runs every rule's match/no_match examples of the embedded packs, or of the packs in DIR")
 		fmt.Fprintln(env.Stderr, "(loaded on top of the embedded defaults). Exit status 1 when any example fails.")
 		fs.PrintDefaults()
@@ -63,7 +78,29 @@ func runRulesTest(ctx context.Context, env *Env, args []string) error {
 			out.RulesFailed++
 		}
 	}
-	out.OK = out.RulesFailed == 0
+	de, err := detect.Load(detect.Options{}, detectDirs...)
+	if err != nil {
+		return fmt.Errorf("load detection packs: %w", err)
+	}
+	d := &out.Detection
+	d.RulePack = de.Pack()
+	for _, r := range de.TestExamples() {
+		if len(detectDirs) > 0 && !*all && strings.HasPrefix(r.File, "embedded:") {
+			continue
+		}
+		d.Rules = append(d.Rules, r)
+		d.Examples += r.Passed + r.Failed
+		d.ExamplesFail += r.Failed
+		if r.OK() {
+			d.RulesPassed++
+		} else {
+			d.RulesFailed++
+		}
+	}
+	if d.Rules == nil {
+		d.Rules = []detect.RuleReport{}
+	}
+	out.OK = out.RulesFailed == 0 && d.RulesFailed == 0
 	if out.Rules == nil {
 		out.Rules = []classify.RuleReport{}
 	}
@@ -108,6 +145,34 @@ func runRulesTest(ctx context.Context, env *Env, args []string) error {
 		}
 		fmt.Fprintf(w, "\n汇总 summary: 规则 %d 条（通过 %d，失败 %d），示例 %d 个（失败 %d）\n",
 			len(out.Rules), out.RulesPassed, out.RulesFailed, out.Examples, out.ExamplesFail)
+		fmt.Fprintf(w, "\n检测规则包 detection pack: %s %s\nSM3: %s\n\n", d.RulePack.Name, d.RulePack.Version, d.RulePack.SM3)
+		for _, r := range d.Rules {
+			status := "PASS"
+			if !r.OK() {
+				status = "FAIL"
+			}
+			fmt.Fprintf(w, "%s  %-34s %-14s %-16s %d/%d  %s:%d\n", status, r.Rule, r.Kind, r.Risk, r.Passed, r.Passed+r.Failed, r.File, r.Line)
+			for _, x := range r.Examples {
+				if x.Pass && !*verbose {
+					continue
+				}
+				want := "match"
+				if !x.Match {
+					want = "no_match"
+				}
+				mark := "✓"
+				if !x.Pass {
+					mark = "✗"
+				}
+				fmt.Fprintf(w, "      %s %s:%d %s %q", mark, r.File, x.Line, want, x.Input)
+				if !x.Pass {
+					fmt.Fprintf(w, " — %s", x.Got)
+				}
+				fmt.Fprintln(w)
+			}
+		}
+		fmt.Fprintf(w, "\n检测汇总 detection summary: 规则 %d 条（通过 %d，失败 %d），示例 %d 个（失败 %d）\n",
+			len(d.Rules), d.RulesPassed, d.RulesFailed, d.Examples, d.ExamplesFail)
 	}
 	if !out.OK {
 		var names []string
@@ -116,7 +181,23 @@ func runRulesTest(ctx context.Context, env *Env, args []string) error {
 				names = append(names, fmt.Sprintf("%s (%s:%d)", r.Rule, r.File, r.Line))
 			}
 		}
-		return fmt.Errorf("%d rule(s) failed: %s", out.RulesFailed, strings.Join(names, ", "))
+		for _, r := range d.Rules {
+			if !r.OK() {
+				names = append(names, fmt.Sprintf("%s (%s:%d)", r.Rule, r.File, r.Line))
+			}
+		}
+		return fmt.Errorf("%d rule(s) failed: %s", out.RulesFailed+d.RulesFailed, strings.Join(names, ", "))
 	}
+	return nil
+}
+
+// stringList is a repeatable string flag.
+type stringList []string
+
+func (s *stringList) String() string { return strings.Join(*s, ",") }
+
+// Set appends one value.
+func (s *stringList) Set(v string) error {
+	*s = append(*s, v)
 	return nil
 }
