@@ -80,7 +80,7 @@ func TestClassifyTables(t *testing.T) {
 				"lxdh":        "mgmt.hr_finance pi.phone general/3",
 				"yhkh":        "mgmt.hr_finance pi.bank_account sensitive general/4",
 				"jbgz":        "mgmt.hr_finance pi.other general/3",
-				"bm":          "mgmt.hr_finance general/2",
+				"bm":          "mgmt.hr_finance pi.employment general/3",
 				"create_time": "tech general/1",
 				"is_deleted":  "tech general/1",
 			},

@@ -188,7 +188,8 @@ type contentRule struct {
 type nameRule struct {
 	id, title    string
 	category, pi string
-	weak         bool   // the category yields to table context
+	weak         bool   // the category (and PI) yields to table context
+	units        bool   // keywords are units of measure in comment brackets
 	industry     string // "" for every industry
 	examples     []example
 	at           where
@@ -232,6 +233,26 @@ func (e *Engine) nameHits(norm, industry string) map[int]kwHit {
 	return bestHits(kept)
 }
 
+// unitHits returns, per units rule active for industry, the first of units
+// (normalised by splitUnits) it lists.
+func (e *Engine) unitHits(units []string, industry string) map[int]string {
+	var out map[int]string
+	for _, u := range units {
+		for _, owner := range e.unitIdx[u] {
+			if in := e.names[owner].industry; in != "" && in != industry {
+				continue
+			}
+			if _, ok := out[owner]; !ok {
+				if out == nil {
+					out = map[int]string{}
+				}
+				out[owner] = u
+			}
+		}
+	}
+	return out
+}
+
 // tableHits returns the table-rule hits in norm among the rules active for industry.
 func (e *Engine) tableHits(norm, industry string) map[int]kwHit {
 	hits := e.tableIdx.find(norm)
@@ -264,6 +285,7 @@ type Engine struct {
 	ctxIdx     *kwIndex // content rules' context keywords; owner = content index
 	names      []nameRule
 	nameIdx    *kwIndex
+	unitIdx    map[string][]int // normalised unit → name rules marked units
 	tables     []tableRule
 	tableIdx   *kwIndex
 	grades     []gradeRule
@@ -516,17 +538,39 @@ func compile(files []packFile, now func() time.Time) (*Engine, error) {
 			if len(n.Keywords) == 0 {
 				pr.add(n.line, f+".keywords", "at least one keyword required")
 			}
-			checkKeywords(pr, n.at("keywords"), f+".keywords", n.Keywords)
-			for _, k := range n.Keywords {
-				nameB.add(len(e.names), k, false)
-			}
-			for _, k := range n.Exclude {
-				nameB.add(len(e.names), k, true)
+			if n.Units {
+				if n.Category == "" || n.PI != "" {
+					pr.add(n.at("units"), f+".units", "a units rule names a category and no PI type")
+				}
+				if len(n.Exclude) > 0 {
+					pr.add(n.at("exclude"), f+".exclude", "a units rule has no exclude keywords")
+				}
+				if e.unitIdx == nil {
+					e.unitIdx = map[string][]int{}
+				}
+				for _, k := range n.Keywords {
+					if u := normUnit(k); u == "" || !isUnit(k) {
+						pr.add(n.at("keywords"), f+".keywords", "%q is not a unit of measure", k)
+					} else {
+						e.unitIdx[u] = append(e.unitIdx[u], len(e.names))
+					}
+				}
+			} else {
+				checkKeywords(pr, n.at("keywords"), f+".keywords", n.Keywords)
+				for _, k := range n.Keywords {
+					nameB.add(len(e.names), k, false)
+				}
+				for _, k := range n.Exclude {
+					nameB.add(len(e.names), k, true)
+				}
 			}
 			if n.Weak && n.Category == "" {
 				pr.add(n.at("weak"), f+".weak", "weak applies to a category; the rule has none")
 			}
-			nr := nameRule{id: n.ID, title: n.Title, category: n.Category, pi: n.PI, weak: n.Weak, industry: industry, at: where{pr.file, n.line},
+			if n.Weak && n.PI != "" && n.Category == "" {
+				pr.add(n.at("weak"), f+".weak", "a weak PI type applies when the table's category is the rule's; the rule has none")
+			}
+			nr := nameRule{id: n.ID, title: n.Title, category: n.Category, pi: n.PI, weak: n.Weak, units: n.Units, industry: industry, at: where{pr.file, n.line},
 				examples: examples(n.Examples, n.line, f, pr)}
 			if ok {
 				e.names = append(e.names, nr)

@@ -39,6 +39,7 @@ type columnFacts struct {
 	label                 ColumnLabel
 	catConf, piConf       float64
 	pending               bool // category still to be inherited
+	weakPI                *nameFinding // PI that applies only in a table of its rule's category
 	// Sample statistics: values, distinct values, values seen once and twice.
 	sampleN, sampleD, f1, f2 int
 }
@@ -157,6 +158,11 @@ func (e *Engine) Classify(t Table, o Options) TableLabel {
 		if f.pending {
 			e.inherit(f, ctxRule, majority, tl.Category)
 		}
+		if w := f.weakPI; w != nil && f.label.PI == "" && tl.Category == w.rule.category {
+			f.label.PI, f.piConf = w.rule.pi, w.conf
+			f.label.Evidence = append(f.label.Evidence, Evidence{Kind: KindContext, Rule: w.rule.id,
+				Detail: fmt.Sprintf("表类别为 %s，“%s”按 %s 处理（%s）", tl.Category, w.keyword, w.rule.pi, w.rule.title)})
+		}
 		f.label.Confidence = round2(f.catConf)
 		if f.label.PI != "" {
 			f.label.Confidence = round2(f.piConf)
@@ -205,25 +211,49 @@ func (e *Engine) Classify(t Table, o Options) TableLabel {
 
 // analyseColumn runs the name, comment and content detectors on one column.
 func (e *Engine) analyseColumn(c Column, industry string, now time.Time) columnFacts {
-	f := columnFacts{nameNorm: normalize(c.Name), commentNorm: normalize(c.Comment)}
-	for _, src := range []struct{ norm, kind string }{{f.nameNorm, KindName}, {f.commentNorm, KindComment}} {
-		conf := e.pol.confName
-		if src.kind == KindComment {
-			conf = e.pol.confComment
+	words, units := splitUnits(c.Comment)
+	f := columnFacts{nameNorm: normalize(c.Name), commentNorm: normalize(words)}
+	nameH, commentH := e.nameHits(f.nameNorm, industry), e.nameHits(f.commentNorm, industry)
+	if len(commentH) > 0 && hasHan(words) {
+		// A Chinese comment states what the column is; a short ASCII
+		// abbreviation in its name (dh, wd, mm: 电话 or 吨耗? 温度 or 纬度?)
+		// only guesses. Key and audit fields keep their name (id, zt).
+		means := false
+		for owner := range commentH {
+			means = means || e.names[owner].category != "tech"
 		}
-		for owner, h := range e.nameHits(src.norm, industry) {
+		for owner, h := range nameH {
+			if means && e.names[owner].category != "tech" && isAbbrev(h.keyword) {
+				delete(nameH, owner)
+			}
+		}
+	}
+	consider := func(nf *nameFinding) {
+		r := nf.rule
+		if r.pi != "" && (f.piName == nil || better(nf, f.piName)) {
+			f.piName = nf
+		}
+		if r.category != "" && (f.catName == nil || better(nf, f.catName)) {
+			f.catName = nf
+		}
+	}
+	for _, src := range []struct {
+		hits map[int]kwHit
+		kind string
+		conf float64
+	}{{nameH, KindName, e.pol.confName}, {commentH, KindComment, e.pol.confComment}} {
+		for owner, h := range src.hits {
 			r := &e.names[owner]
-			nf := &nameFinding{rule: r, owner: owner, kind: src.kind, keyword: h.keyword, spec: h.spec(), conf: conf}
+			nf := &nameFinding{rule: r, owner: owner, kind: src.kind, keyword: h.keyword, spec: h.spec(), conf: src.conf}
 			if h.head && r.category == "tech" {
 				nf.spec += 6 // a key suffix makes the column a key: log_id, recipe_id
 			}
-			if r.pi != "" && (f.piName == nil || better(nf, f.piName)) {
-				f.piName = nf
-			}
-			if r.category != "" && (f.catName == nil || better(nf, f.catName)) {
-				f.catName = nf
-			}
+			consider(nf)
 		}
+	}
+	// Units of measure in the comment: the weakest name evidence, any word wins.
+	for owner, u := range e.unitHits(units, industry) {
+		consider(&nameFinding{rule: &e.names[owner], owner: owner, kind: KindComment, keyword: u, spec: 0, conf: e.pol.confComment})
 	}
 	f.content = e.scanValues(c, &f, now)
 
@@ -235,6 +265,9 @@ func (e *Engine) analyseColumn(c Column, industry string, now time.Time) columnF
 		where := "列名"
 		if nf.kind == KindComment {
 			where = "列注释"
+			if nf.rule.units {
+				where = "列注释单位"
+			}
 		}
 		what := nf.rule.category
 		if nf.rule.pi != "" {
@@ -262,6 +295,8 @@ func (e *Engine) analyseColumn(c Column, industry string, now time.Time) columnF
 	switch {
 	case f.content != nil && f.content.rule.pi != "":
 		l.PI, f.piConf = f.content.rule.pi, f.content.conf
+	case f.piName != nil && f.piName.rule.weak:
+		f.weakPI = f.piName // decided with the table's category
 	case f.piName != nil:
 		l.PI, f.piConf = f.piName.rule.pi, f.piName.conf
 		if e.sampleContradicts(c, l.PI, now) {

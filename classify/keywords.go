@@ -221,3 +221,27 @@ func bestHits(hits []kwHit) map[int]kwHit {
 	}
 	return best
 }
+
+// hasHan reports whether s contains a Han character.
+func hasHan(s string) bool {
+	for _, r := range s {
+		if unicode.Is(unicode.Han, r) {
+			return true
+		}
+	}
+	return false
+}
+
+// isAbbrev reports whether a keyword is a short ASCII abbreviation (pinyin
+// initials such as dh, wd, sfzh; at most four letters).
+func isAbbrev(kw string) bool {
+	if len(kw) > 4 {
+		return false
+	}
+	for i := 0; i < len(kw); i++ {
+		if c := kw[i]; !(c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z') {
+			return false
+		}
+	}
+	return kw != ""
+}

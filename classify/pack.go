@@ -175,6 +175,7 @@ type rawName struct {
 	Category string      `yaml:"category"`
 	PI       string      `yaml:"pi"`
 	Weak     bool        `yaml:"weak"`
+	Units    bool        `yaml:"units"`
 	Keywords []string    `yaml:"keywords"`
 	Exclude  []string    `yaml:"exclude"`
 	Basis    string      `yaml:"basis"`

@@ -70,6 +70,14 @@ func (e *Engine) TestExamples() []RuleReport {
 		add(RuleReport{Rule: r.id, Kind: "name", Title: r.title, File: r.at.file, Line: r.at.line, Confirmed: true}, r.examples,
 			func(x rawExample) (bool, string) {
 				for _, text := range []string{x.Value, x.Column, x.Comment} {
+					if r.units {
+						if _, units := splitUnits(text); units != nil {
+							if _, ok := e.unitHits(units, r.industry)[i]; ok {
+								return true, "unit matched"
+							}
+						}
+						continue
+					}
 					if _, ok := e.nameHits(normalize(text), r.industry)[i]; ok && text != "" {
 						return true, "keyword matched"
 					}
