@@ -116,6 +116,13 @@ func Run(ctx context.Context, o Options) (err error) {
 		{"heartbeats reach the ministry", d.checkHeartbeats},
 		{"ministry notice delivered to all four enterprises", d.sendNotice},
 		{"notice acknowledged by all four enterprises, seen at the ministry", d.ackNotice},
+		{"each enterprise scans its sample factory database", d.scanFactories},
+		{"catalogs built by an editor and approved by another reviewer", d.buildCatalogs},
+		{"catalogs filed; each province holds only its own enterprises' filings", d.submitFilings},
+		{"Jiangsu returns a filing with a per-entry comment", d.returnFiling},
+		{"the enterprise revises, re-approves and resubmits", d.resubmitFiling},
+		{"provinces accept all four filings", d.acceptFilings},
+		{"ministry shows four accepted filings, signatures verified, totals by industry", d.checkMinistryFilings},
 		{"audit logs intact on every node", d.checkAudit},
 	}
 	for i, s := range steps {
@@ -144,6 +151,8 @@ type Federation struct {
 	nodes  map[string]*node
 	order  []*node
 	notice string
+	// filingIDs is each enterprise's latest filing, by key.
+	filingIDs map[string]string
 }
 
 func (d *Federation) say(format string, args ...any) { fmt.Fprintf(d.o.Out, format+"\n", args...) }
