@@ -34,7 +34,8 @@ const (
 )
 
 type token struct {
-	kind tokKind
+	kind  tokKind
+	space bool // whitespace or a comment came before it
 	text string // for tLit: the raw string body, never written out
 }
 
@@ -62,20 +63,30 @@ func isSpace(c byte) bool {
 
 // lex calls emit for each token of s. It never fails: an unterminated
 // string or comment runs to the end of s.
-func lex(s string, d Dialect, emit func(token)) {
+func lex(s string, d Dialect, emitTok func(token)) {
 	i := 0
 	n := len(s)
+	space := false
+	emit := func(t token) {
+		t.space = space
+		space = false
+		emitTok(t)
+	}
 	for i < n {
 		c := s[i]
 		switch {
 		case isSpace(c):
 			i++
+			space = true
 		case c == '-' && i+1 < n && s[i+1] == '-':
 			i = skipLine(s, i)
+			space = true
 		case c == '#' && d == MySQL:
 			i = skipLine(s, i)
+			space = true
 		case c == '/' && i+1 < n && s[i+1] == '*':
 			i = skipBlock(s, i+2)
+			space = true
 		case c == '\'':
 			j := skipQuoted(s, i+1, '\'', d == MySQL)
 			emit(token{kind: tLit, text: strBody(s, i, j)})
@@ -289,6 +300,7 @@ func fingerprint(stmt string, d Dialect, toks *tokens) string {
 	// Tokens held back while a "( ? , ? …" run may still collapse.
 	var held []token
 	inList := false
+	lastRow := -1 // output length right after the last collapsed row list
 	write := func(t token) {
 		if b.Len() > MaxLen {
 			return
@@ -300,7 +312,7 @@ func fingerprint(stmt string, d Dialect, toks *tokens) string {
 		case tQIdent:
 			text = quoteIdent(t.text, d)
 		}
-		if b.Len() > 0 && needSpace(b.String(), text) {
+		if t.space && b.Len() > 0 {
 			b.WriteByte(' ')
 		}
 		b.WriteString(text)
@@ -323,20 +335,22 @@ func fingerprint(stmt string, d Dialect, toks *tokens) string {
 			held = append(held, t)
 			inList = true
 			return
-		case inList && (isLit || t.kind == tPunct && (t.text == "," || t.text == "-")):
+		case inList && (isLit || t.kind == tPunct && (t.text == "," || t.text == "-" || t.text == "+")):
 			held = append(held, t)
 			return
 		case inList && t.kind == tPunct && t.text == ")":
-			if listOfLits(held) {
+			if listOfLits(held) && !isCall(b.String(), held[0].space) {
+				open := held[0]
 				held = held[:0]
 				inList = false
-				// (?),(?) rows collapse into one.
-				if s := b.String(); strings.HasSuffix(s, " (?),") {
+				// Rows "(?), (?)" collapse into one.
+				if s := b.String(); lastRow >= 0 && strings.HasSuffix(s, ",") && strings.TrimRight(s[:len(s)-1], " ") == s[:lastRow] {
 					b.Reset()
-					b.WriteString(s[:len(s)-1])
+					b.WriteString(s[:lastRow])
 					return
 				}
-				write(token{kind: tPunct, text: "(?)"})
+				write(token{kind: tPunct, text: "(?)", space: open.space})
+				lastRow = b.Len()
 				return
 			}
 			flushHeld()
@@ -356,6 +370,15 @@ func fingerprint(stmt string, d Dialect, toks *tokens) string {
 		return s[:cut] + "…"
 	}
 	return b.String()
+}
+
+// isCall reports whether a "(" written after out opens the arguments of a
+// function call, whose literals keep their count.
+func isCall(out string, space bool) bool {
+	if space || out == "" || !isIdentChar(out[len(out)-1]) {
+		return false
+	}
+	return !isKeywordEnd(out)
 }
 
 // listOfLits reports whether held is "(" followed by literals separated by
@@ -378,27 +401,6 @@ func quoteIdent(s string, d Dialect) string {
 		q = "`"
 	}
 	return q + strings.ReplaceAll(s, q, q+q) + q
-}
-
-// needSpace decides whether a space separates the previous output from
-// the next token, so "a.b", "f(x)" and "x::int" stay tight.
-func needSpace(prev, next string) bool {
-	p := prev[len(prev)-1]
-	switch p {
-	case '(', '.':
-		return false
-	}
-	switch next[0] {
-	case ')', ',', '.', ';':
-		return false
-	case '(':
-		// function calls stay tight; keywords before ( keep a space.
-		return !isIdentChar(p) || isKeywordEnd(prev)
-	}
-	if next == "::" || strings.HasSuffix(prev, "::") {
-		return false
-	}
-	return true
 }
 
 // isKeywordEnd reports whether prev ends in a keyword after which "("

@@ -12,7 +12,7 @@ func TestFingerprint(t *testing.T) {
 		in, want string
 	}{
 		{Postgres, "select *\n\t  from t\n\t where name = 'secret, value'\n\t   and id in (1,2,3);", "select * from t where name = ? and id in (?);"},
-		{Postgres, "SELECT a FROM t WHERE x = 42 AND y = -3.5e10 AND z = 0x1F", "SELECT a FROM t WHERE x = ? AND y = - ? AND z = ?"},
+		{Postgres, "SELECT a FROM t WHERE x = 42 AND y = -3.5e10 AND z = 0x1F", "SELECT a FROM t WHERE x = ? AND y = -? AND z = ?"},
 		{Postgres, "insert into t values (1,'a'),(2,'b'),(3,'c')", "insert into t values (?)"},
 		{Postgres, "select f(1), (2) from t", "select f(?), (?) from t"},
 		{Postgres, "select E'it\\'s', $$body$$, $tag$x$tag$, U&'d\\0061t', B'0101', X'ff' -- trailing 4111111111111111\n", "select ?, ?, ?, ?, ?, ?"},
