@@ -6,6 +6,7 @@ import (
 	"net/netip"
 	"path"
 	"regexp"
+	"regexp/syntax"
 	"sort"
 	"strconv"
 	"strings"
@@ -100,9 +101,12 @@ const (
 
 // value is one compiled expected value.
 type value struct {
-	kind   cmpKind
-	s      string // lower-cased for string comparisons
-	re     *regexp.Regexp
+	kind cmpKind
+	s    string // lower-cased for string comparisons
+	re   *regexp.Regexp
+	// need lists lower-cased literals a regexp match requires: every
+	// group must have one of its literals in the lower-cased value.
+	need   [][]string
 	prefix netip.Prefix
 	num    float64
 }
@@ -162,6 +166,21 @@ func (m *fieldMatcher) one(c *evalCtx, v *value) bool {
 	case cmpGlob:
 		return v.re.MatchString(m.low(c))
 	case cmpRegexp:
+		if len(v.need) > 0 {
+			low := m.low(c)
+			for _, g := range v.need {
+				ok := false
+				for _, lit := range g {
+					if strings.Contains(low, lit) {
+						ok = true
+						break
+					}
+				}
+				if !ok {
+					return false
+				}
+			}
+		}
 		s, _ := m.raw(c)
 		return v.re.MatchString(s)
 	case cmpCIDR:
@@ -352,6 +371,9 @@ func compileField(fm sigma.FieldMatcher) (fieldMatcher, error) {
 				return out, fmt.Errorf("bad regular expression %q: %v", s, err)
 			}
 			v.re = re
+			if sr, err := syntax.Parse(s, syntax.Perl); err == nil {
+				v.need = required(sr)
+			}
 		case cmpCIDR:
 			p, err := netip.ParsePrefix(s)
 			if err != nil {
@@ -523,4 +545,46 @@ func compileCond(e sigma.SearchExpr, names []string, index map[string]int) (cond
 		return allOf(idx), err
 	}
 	return nil, fmt.Errorf("unsupported condition %T", e)
+}
+
+// required returns literal groups any match of re must contain: the
+// literals of a top-level concatenation, and alternations of literals
+// (as any-of groups). It is a prefilter, so it may return less than is
+// required, never more.
+func required(re *syntax.Regexp) [][]string {
+	switch re.Op {
+	case syntax.OpLiteral:
+		return [][]string{{strings.ToLower(string(re.Rune))}}
+	case syntax.OpCapture:
+		return required(re.Sub[0])
+	case syntax.OpConcat:
+		var out [][]string
+		for _, sub := range re.Sub {
+			out = append(out, required(sub)...)
+		}
+		return out
+	case syntax.OpPlus:
+		return required(re.Sub[0])
+	case syntax.OpAlternate:
+		var any []string
+		for _, sub := range re.Sub {
+			g := required(sub)
+			if len(g) == 0 {
+				return nil
+			}
+			// the longest literal requirement of the branch stands for it
+			best := g[0]
+			for _, x := range g[1:] {
+				if len(x) == 1 && (len(best) != 1 || len(x[0]) > len(best[0])) {
+					best = x
+				}
+			}
+			if len(best) != 1 {
+				return nil
+			}
+			any = append(any, best[0])
+		}
+		return [][]string{any}
+	}
+	return nil
 }
