@@ -255,6 +255,12 @@ func (e *Engine) analyseColumn(c Column, industry string, now time.Time) columnF
 	for owner, u := range e.unitHits(units, industry) {
 		consider(&nameFinding{rule: &e.names[owner], owner: owner, kind: KindComment, keyword: u, spec: 0, conf: e.pol.confComment})
 	}
+	if f.catName == nil && f.piName == nil {
+		if nf := e.abbrevHead(f.nameNorm, industry); nf != nil {
+			nf.conf = e.pol.confName
+			consider(nf)
+		}
+	}
 	f.content = e.scanValues(c, &f, now)
 
 	l := &f.label
@@ -323,6 +329,30 @@ func (e *Engine) analyseColumn(c Column, industry string, now time.Time) columnF
 		f.pending = true
 	}
 	return f
+}
+
+// abbrevHead reads a pinyin-initials name nothing else explains by its
+// head: the last syllables of a Chinese compound name what it is, so zqwd
+// (蒸汽温度) ends in wd (温度) and gsll (给水流量) in ll (流量). Only generic
+// words (weak rules without a PI type) are accepted, so the guess yields to
+// the table context and never makes personal information.
+func (e *Engine) abbrevHead(nameNorm, industry string) *nameFinding {
+	toks := strings.Fields(nameNorm)
+	if len(toks) == 0 {
+		return nil
+	}
+	t := toks[len(toks)-1]
+	if len(t) < 3 || len(t) > 6 || !isAbbrev(t[:min(len(t), 4)]) || !isAbbrev(t[len(t)-min(len(t), 4):]) {
+		return nil
+	}
+	for k := len(t) - 1; k >= 2; k-- {
+		for owner, h := range e.nameHits(" "+t[len(t)-k:]+" ", industry) {
+			if r := &e.names[owner]; r.weak && r.pi == "" && !r.units {
+				return &nameFinding{rule: r, owner: owner, kind: KindName, keyword: h.keyword, spec: 0}
+			}
+		}
+	}
+	return nil
 }
 
 // sampleContradicts reports whether the column has a sample in which no value
