@@ -615,9 +615,28 @@ func summaries(r *rule, a *Alert) (zh, en string) {
 	} else if obj == "" {
 		obj = a.Database
 	}
-	rep := strings.NewReplacer("{actor}", a.Actor, "{client}", a.Client, "{database}", a.Database,
-		"{object}", obj, "{count}", strconv.FormatInt(a.Count, 10), "{rows}", strconv.FormatInt(a.Rows, 10),
-		"{level}", a.DataLevel, "{level_zh}", levelZH[a.DataLevel], "{detail}", a.Detail, "{title}", r.info.Title)
+	vars := map[string]string{"actor": a.Actor, "client": a.Client, "database": a.Database, "object": obj,
+		"count": strconv.FormatInt(a.Count, 10), "rows": strconv.FormatInt(a.Rows, 10), "level": a.DataLevel,
+		"level_zh": levelZH[a.DataLevel], "detail": a.Detail, "title": r.info.Title}
+	expand := func(s string) string {
+		var b strings.Builder
+		for {
+			i := strings.IndexByte(s, '{')
+			j := strings.IndexByte(s[i+1:], '}')
+			if i < 0 || j < 0 {
+				b.WriteString(s)
+				return b.String()
+			}
+			name := s[i+1 : i+1+j]
+			if v, ok := vars[name]; ok {
+				b.WriteString(s[:i])
+				b.WriteString(v)
+			} else {
+				b.WriteString(s[:i+2+j])
+			}
+			s = s[i+2+j:]
+		}
+	}
 	zh, en = r.summaryZH, r.summaryEN
 	if zh == "" {
 		zh = "{title}：账号 {actor}（{client}）访问 {object}"
@@ -625,7 +644,7 @@ func summaries(r *rule, a *Alert) (zh, en string) {
 	if en == "" {
 		en = "{title}: account {actor} ({client}) on {object}"
 	}
-	zh, en = rep.Replace(zh), rep.Replace(en)
+	zh, en = expand(zh), expand(en)
 	if a.DataLevel == shuan.LevelImportant || a.DataLevel == shuan.LevelCore {
 		zh += "（涉及" + levelZH[a.DataLevel] + "）"
 		en += " (touches " + a.DataLevel + " data)"

@@ -48,7 +48,7 @@ type rawPackHeader struct {
 	Name        string `yaml:"name"`
 	Version     string `yaml:"version"`
 	Description string `yaml:"description"`
-	pos `yaml:"-"`
+	pos         `yaml:"-"`
 }
 
 // UnmarshalYAML decodes the mapping and records its key lines.
@@ -66,7 +66,7 @@ type rawSigma struct {
 	SummaryEN string      `yaml:"summary_en"`
 	Rule      yaml.Node   `yaml:"rule"`
 	Examples  rawExamples `yaml:"examples"`
-	pos `yaml:"-"`
+	pos       `yaml:"-"`
 }
 
 // UnmarshalYAML decodes the mapping and records its key lines.
@@ -88,7 +88,7 @@ type rawStateful struct {
 	Match       rawFilter   `yaml:"match"`
 	Params      yaml.Node   `yaml:"params"`
 	Examples    rawExamples `yaml:"examples"`
-	pos `yaml:"-"`
+	pos         `yaml:"-"`
 }
 
 // UnmarshalYAML decodes the mapping and records its key lines.

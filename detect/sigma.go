@@ -572,17 +572,20 @@ func required(re *syntax.Regexp) [][]string {
 			if len(g) == 0 {
 				return nil
 			}
-			// the longest literal requirement of the branch stands for it
-			best := g[0]
-			for _, x := range g[1:] {
-				if len(x) == 1 && (len(best) != 1 || len(x[0]) > len(best[0])) {
-					best = x
+			// The branch requires each of its groups; the group whose
+			// shortest literal is longest stands for it, and the
+			// alternation requires one literal of the union.
+			best, bestLen := g[0], -1
+			for _, x := range g {
+				m := len(x[0])
+				for _, lit := range x[1:] {
+					m = min(m, len(lit))
+				}
+				if m > bestLen {
+					best, bestLen = x, m
 				}
 			}
-			if len(best) != 1 {
-				return nil
-			}
-			any = append(any, best[0])
+			any = append(any, best...)
 		}
 		return [][]string{any}
 	}

@@ -133,7 +133,7 @@ func ExportSTIX(id Identity, alerts []detect.Alert, rules []detect.RuleInfo, inc
 		incID := stixID("incident", "shuan-incident:"+in.ID)
 		add(map[string]any{"type": "incident", "spec_version": "2.1", "id": incID, "created_by_ref": identID,
 			"created": stixTime(in.Discovered), "modified": stixTime(in.Updated), "name": in.Title,
-			"description": in.Grading.LevelZH + "数据安全事件 (" + in.Grading.Level + ")",
+			"description":   in.Grading.LevelZH + "数据安全事件 (" + in.Grading.Level + ")",
 			"x_shuan_level": in.Grading.Level, "x_shuan_status": string(in.Status), "x_shuan_risks": in.Risks})
 		for _, aid := range in.AlertIDs {
 			od, ok := odByAlert[aid]

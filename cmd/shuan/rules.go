@@ -43,7 +43,7 @@ type detectTestOutput struct {
 
 func runRulesTest(ctx context.Context, env *Env, args []string) error {
 	fs := newFlags(env, "rules test")
-	detectDirs := stringList{}
+	var detectDirs listFlag
 	fs.Var(&detectDirs, "detect", "also load detection packs from `DIR` (repeatable)")
 	asJSON := fs.Bool("json", false, "write a JSON report to stdout")
 	all := fs.Bool("all", false, "with DIR, also report the embedded default rules")
@@ -188,16 +188,5 @@ func runRulesTest(ctx context.Context, env *Env, args []string) error {
 		}
 		return fmt.Errorf("%d rule(s) failed: %s", out.RulesFailed+d.RulesFailed, strings.Join(names, ", "))
 	}
-	return nil
-}
-
-// stringList is a repeatable string flag.
-type stringList []string
-
-func (s *stringList) String() string { return strings.Join(*s, ",") }
-
-// Set appends one value.
-func (s *stringList) Set(v string) error {
-	*s = append(*s, v)
 	return nil
 }
