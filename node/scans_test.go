@@ -3,6 +3,7 @@ package node
 import (
 	"bytes"
 	"context"
+	"log/slog"
 	"os"
 	"path/filepath"
 	"slices"
@@ -15,6 +16,7 @@ import (
 	"github.com/shuan-dev/shuan/scan"
 	"github.com/shuan-dev/shuan/scan/fixture"
 	"github.com/shuan-dev/shuan/sqlstore"
+	"github.com/shuan-dev/shuan/sqlstore/sqlstoretest"
 )
 
 // fixtureDB writes a SQLite source holding a few labelled fixture tables.
@@ -45,6 +47,8 @@ var (
 func TestSourcePasswordSealed(t *testing.T) {
 	ctx := context.Background()
 	r := enterprise(t)
+	var logs bytes.Buffer
+	r.Log = slog.New(slog.NewTextHandler(&logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
 	const inURL, given = "Url-Secret-7731", "Given-Secret-9402"
 	a, err := r.AddSource(ctx, officer, "MES", "postgres://scanner:"+inURL+"@127.0.0.1:1/mes?sslmode=disable", "", SourceOptions{Sample: 100})
 	if err != nil {
@@ -100,6 +104,12 @@ func TestSourcePasswordSealed(t *testing.T) {
 		if !slices.Contains(actions, want) {
 			t.Errorf("audit actions %v lack %s", actions, want)
 		}
+	}
+	if strings.Contains(logs.String(), inURL) || strings.Contains(logs.String(), given) {
+		t.Errorf("logs hold a password:\n%s", logs.String())
+	}
+	if !strings.Contains(logs.String(), "scan finished") {
+		t.Errorf("no log of the scan:\n%s", logs.String())
 	}
 	r.DB.Close()
 	files, _ := filepath.Glob(filepath.Join(r.Dir, "node.db*"))
@@ -157,9 +167,15 @@ func TestAddSourceRefuses(t *testing.T) {
 	}
 }
 
-func TestScanConfirmRescan(t *testing.T) {
+func TestScanConfirmRescan(t *testing.T) { testScanConfirmRescan(t, enterprise(t)) }
+
+// TestScanConfirmRescanPostgres runs the same flow on a PostgreSQL store.
+func TestScanConfirmRescanPostgres(t *testing.T) {
+	testScanConfirmRescan(t, newNodeDB(t, shuan.RoleEnterprise, "苏钢集团", "320500", "C3120", sqlstoretest.PostgresDSN(t)))
+}
+
+func testScanConfirmRescan(t *testing.T, r *Runtime) {
 	ctx := context.Background()
-	r := enterprise(t)
 	db := fixtureDB(t, "hr_yuangong", "mes_gycs")
 	src, err := r.AddSource(ctx, officer, "人事库", db, "", SourceOptions{Sample: 50})
 	if err != nil {
