@@ -157,7 +157,9 @@ func TestPgauditEndToEnd(t *testing.T) {
 	t.Logf("log segment stats: %+v", counts)
 	noLiteral(t, evs)
 
-	sel, ok := find(evs, func(e shuan.Event) bool { return e.Action == "SELECT" && strings.Contains(e.Statement, "FROM big WHERE phone <> ?") })
+	sel, ok := find(evs, func(e shuan.Event) bool {
+		return e.Action == "SELECT" && strings.Contains(e.Statement, "FROM big WHERE phone <> ?")
+	})
 	if !ok {
 		t.Fatal("large SELECT not found")
 	}

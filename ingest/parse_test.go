@@ -122,9 +122,9 @@ func TestPgauditFailedStatement(t *testing.T) {
 
 func TestPgauditPrefixes(t *testing.T) {
 	tests := []struct {
-		prefix, line       string
+		prefix, line      string
 		actor, db, client string
-		when               time.Time
+		when              time.Time
 	}{
 		{"%m [%p] ", `2026-11-25 19:35:44.772 CST [14417] LOG:  AUDIT: SESSION,1,1,READ,SELECT,,,select 1,<not logged>`, "", "", "", utc("2026-11-25 11:35:44.772")},
 		{"%m [%p] ", `2026-11-25 19:35:44.772 +08 [14417] LOG:  AUDIT: SESSION,1,1,READ,SELECT,,,select 1,<not logged>`, "", "", "", utc("2026-11-25 11:35:44.772")},

@@ -35,8 +35,8 @@ const (
 
 type token struct {
 	kind  tokKind
-	space bool // whitespace or a comment came before it
-	text string // for tLit: the raw string body, never written out
+	space bool   // whitespace or a comment came before it
+	text  string // for tLit: the raw string body, never written out
 }
 
 // strBody returns the body of the quoted string s[i:j] without quotes.
