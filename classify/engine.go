@@ -306,6 +306,16 @@ func (e *Engine) analyseColumn(c Column, industry string, now time.Time) columnF
 	case f.piName != nil:
 		l.PI, f.piConf = f.piName.rule.pi, f.piName.conf
 		if e.sampleContradicts(c, l.PI, now) {
+			tech := f.catName != nil && f.catName.rule.category == "tech" && f.catName.spec > f.piName.spec
+			if tech || f.piName.keyword == "name" && f.piName.kind == KindName && strings.TrimSpace(f.nameNorm) != "name" {
+				// gps_time is a time, char_name or buyer_name need not be a
+				// person's: with a more specific technical head, or only
+				// the generic "name", and values unlike the PI type, no PI.
+				l.PI, f.piConf = "", 0
+				l.Evidence = append(l.Evidence, Evidence{Kind: KindContent, Rule: "policy.sample_mismatch",
+					Detail: fmt.Sprintf("列名对 %s 的提示较弱（“%s”），样本值均不符合其内容特征，不判为个人信息", f.piName.rule.pi, f.piName.keyword)})
+				break
+			}
 			f.piConf = e.pol.confFallback + 0.1
 			l.Evidence = append(l.Evidence, Evidence{Kind: KindContent, Rule: "policy.sample_mismatch",
 				Detail: fmt.Sprintf("列名/注释提示 %s，但样本值均不符合其内容特征，置信度下调，请人工确认", l.PI)})
