@@ -34,7 +34,7 @@ func benchEngine(tb testing.TB) *Engine {
 	return e
 }
 
-// benchEvents is a mix of ordinary traffic with a few suspicious statements.
+// benchEvents is ordinary traffic with one suspicious statement in 1024.
 func benchEvents(n int) []shuan.Event {
 	stmts := []struct{ action, class, stmt string }{
 		{"SELECT", "READ", "SELECT id, name FROM public.customers WHERE id = ?"},
@@ -42,6 +42,7 @@ func benchEvents(n int) []shuan.Event {
 		{"UPDATE", "WRITE", "UPDATE mes.quality SET status = ? WHERE id = ?"},
 		{"SELECT", "READ", "SELECT count(*) FROM public.orders"},
 		{"LOGIN", "AUTH", ""},
+		// suspicious
 		{"COPY", "READ", "COPY public.customers TO PROGRAM ?"},
 		{"DELETE", "WRITE", "DELETE FROM tmp WHERE ts < ?"},
 		{"SELECT", "READ", "SELECT * FROM public.customers"},
@@ -49,7 +50,10 @@ func benchEvents(n int) []shuan.Event {
 	out := make([]shuan.Event, n)
 	t0 := time.Date(2026, 11, 2, 2, 0, 0, 0, time.UTC)
 	for i := range out {
-		s := stmts[i%len(stmts)]
+		s := stmts[i%5]
+		if i%1024 == 1023 { // rare suspicious events
+			s = stmts[5+(i/1024)%3]
+		}
 		out[i] = shuan.Event{ID: fmt.Sprint("e", i), Time: t0.Add(time.Duration(i) * time.Millisecond), Source: "pgaudit",
 			Actor: fmt.Sprint("user", i%50), Client: fmt.Sprint("10.0.", i%7, ".", i%200), Database: "erp",
 			Object: "public.customers", Action: s.action, Class: s.class, Rows: int64(i % 100), Statement: s.stmt, Success: true}
@@ -62,10 +66,11 @@ func BenchmarkMapView(b *testing.B) {
 	evs := benchEvents(4096)
 	b.ReportAllocs()
 	b.ResetTimer()
+	cpu := cpuTime()
 	for i := 0; i < b.N; i++ {
 		_ = View(&evs[i%len(evs)], "")
 	}
-	b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "events/s")
+	reportRate(b, cpuTime()-cpu)
 }
 
 // BenchmarkEngine runs events through ≥100 rules (Sigma and stateful).
@@ -74,12 +79,23 @@ func BenchmarkEngine(b *testing.B) {
 	evs := benchEvents(4096)
 	b.ReportAllocs()
 	b.ResetTimer()
+	cpu := cpuTime()
 	for i := 0; i < b.N; i++ {
 		ev := evs[i%len(evs)]
 		ev.Time = ev.Time.Add(time.Duration(i/len(evs)) * 5 * time.Second)
 		_ = e.Process(&ev)
 	}
+	reportRate(b, cpuTime()-cpu)
+}
+
+// reportRate reports events per wall second and per CPU second (process
+// user+system time, GC included): the latter is the per-core figure on a
+// machine shared with other work.
+func reportRate(b *testing.B, cpu time.Duration) {
 	b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "events/s")
+	if cpu > 0 {
+		b.ReportMetric(float64(b.N)/cpu.Seconds(), "events/cpu-s")
+	}
 }
 
 // TestFlatMemory runs SHUAN_FLAT_MEMORY_EVENTS events (10,000,000 for the

@@ -126,14 +126,14 @@ func TestLRUBoundsMemory(t *testing.T) {
 		t.Errorf("state keys %d, want 50", n)
 	}
 	l := newLRU[int](2)
-	l.get("a", func() int { return 1 })
-	l.get("b", func() int { return 2 })
-	l.get("a", nil) // a is now most recent
-	l.get("c", func() int { return 3 })
-	if _, ok := l.get("b", nil); ok {
+	l.get([]byte("a"), true)
+	l.get([]byte("b"), true)
+	l.get([]byte("a"), false) // a is now most recent
+	l.get([]byte("c"), true)
+	if _, ok := l.get([]byte("b"), false); ok {
 		t.Error("b should have been evicted")
 	}
-	if _, ok := l.get("a", nil); !ok {
+	if _, ok := l.get([]byte("a"), false); !ok {
 		t.Error("a should remain")
 	}
 }
@@ -228,4 +228,40 @@ func must(b []byte, err error) []byte {
 		panic(err)
 	}
 	return b
+}
+
+// TestKeywordIndexAgrees checks that the Aho–Corasick statement index gives
+// the same Sigma results as plain substring and regexp evaluation.
+func TestKeywordIndexAgrees(t *testing.T) {
+	e := mustLoad(t)
+	var evs []shuan.Event
+	evs = append(evs, benchEvents(64)...)
+	for _, r := range e.rules {
+		for _, x := range r.examples {
+			for _, re := range x.events {
+				evs = append(evs, re.event(exampleBase, "x"))
+			}
+		}
+	}
+	for _, s := range []string{"copy x to program ?", "SELECT * FROM PG_AUTHID", "grant all", "set pgaudit.log = ?", "to program to program", "xp_cmdshellxp_cmdshell"} {
+		evs = append(evs, shuan.Event{Action: "COPY", Statement: s})
+	}
+	var ctx evalCtx
+	var se searchEval
+	for i := range evs {
+		for _, r := range e.rules {
+			if r.sigma == nil {
+				continue
+			}
+			ctx.kw = e.ctx.kw
+			ctx.reset(&evs[i], "")
+			with := r.sigma.match(&ctx, &se)
+			ctx.kw = nil
+			ctx.reset(&evs[i], "")
+			without := r.sigma.match(&ctx, &se)
+			if with != without {
+				t.Errorf("%s on %q: index %v, plain %v", r.info.ID, evs[i].Statement, with, without)
+			}
+		}
+	}
 }

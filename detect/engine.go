@@ -296,6 +296,11 @@ func compile(files []packFile, opts Options) (*Engine, error) {
 	if len(list) > 0 {
 		return nil, &PackError{Problems: list}
 	}
+	kw, err := buildKeywords(e.rules)
+	if err != nil {
+		return nil, fmt.Errorf("build keyword index: %w", err)
+	}
+	e.ctx.kw = kw
 	e.states = make([]state, len(e.rules))
 	for i, r := range e.rules {
 		if r.kind != nil {

@@ -90,12 +90,18 @@ type evalCtx struct {
 	val   [nFields]string
 	lower [nFields]string
 	haveL [nFields]bool
+	// statement keyword hits (keywords.go)
+	kw     *keywords
+	kwDone bool
+	gen    uint32
+	stamp  []uint32
 }
 
 func (c *evalCtx) reset(ev *shuan.Event, level string) {
 	c.ev, c.level = ev, level
 	c.have = [nFields]bool{}
 	c.haveL = [nFields]bool{}
+	c.kwDone = false
 }
 
 // str returns the string form of a field as the map view would show it.

@@ -45,6 +45,7 @@ var exampleBase = time.Date(2026, 11, 2, 2, 0, 0, 0, time.UTC)
 func (e *Engine) TestExamples() []RuleReport {
 	var out []RuleReport
 	tmp := &Engine{info: e.info, opts: e.opts}
+	tmp.ctx.kw = e.ctx.kw
 	for _, r := range e.rules {
 		rep := RuleReport{Rule: r.info.ID, Kind: r.info.Family, Title: r.info.Title, Risk: r.info.Risk, File: r.info.File, Line: r.info.Line}
 		for _, x := range r.examples {

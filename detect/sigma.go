@@ -106,9 +106,12 @@ type value struct {
 	re   *regexp.Regexp
 	// need lists lower-cased literals a regexp match requires: every
 	// group must have one of its literals in the lower-cased value.
-	need   [][]string
-	prefix netip.Prefix
-	num    float64
+	need [][]string
+	// lit and needIDs index the engine's statement keywords (-1/nil: none).
+	lit     int
+	needIDs [][]int
+	prefix  netip.Prefix
+	num     float64
 }
 
 type fieldMatcher struct {
@@ -156,8 +159,14 @@ func (m *fieldMatcher) one(c *evalCtx, v *value) bool {
 		s, ok := m.raw(c)
 		return !ok || s == ""
 	case cmpEqual:
-		return m.low(c) == v.s
+		if m.f == fExtra || m.f == fDataLevel {
+			return m.low(c) == v.s
+		}
+		return strings.EqualFold(c.str(m.f), v.s)
 	case cmpContains:
+		if v.lit >= 0 && c.kw != nil {
+			return c.hasKeyword(v.lit)
+		}
 		return strings.Contains(m.low(c), v.s)
 	case cmpPrefix:
 		return strings.HasPrefix(m.low(c), v.s)
@@ -166,7 +175,20 @@ func (m *fieldMatcher) one(c *evalCtx, v *value) bool {
 	case cmpGlob:
 		return v.re.MatchString(m.low(c))
 	case cmpRegexp:
-		if len(v.need) > 0 {
+		if len(v.needIDs) > 0 && c.kw != nil {
+			for _, g := range v.needIDs {
+				ok := false
+				for _, id := range g {
+					if c.hasKeyword(id) {
+						ok = true
+						break
+					}
+				}
+				if !ok {
+					return false
+				}
+			}
+		} else if len(v.need) > 0 {
 			low := m.low(c)
 			for _, g := range v.need {
 				ok := false
@@ -351,7 +373,7 @@ func compileField(fm sigma.FieldMatcher) (fieldMatcher, error) {
 		if b64 {
 			s = base64.StdEncoding.EncodeToString([]byte(s))
 		}
-		v := value{kind: kind, s: lowerASCII(s)}
+		v := value{kind: kind, s: lowerASCII(s), lit: -1}
 		switch kind {
 		case cmpEqual:
 			if hasWildcard(s) {

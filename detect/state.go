@@ -23,13 +23,15 @@ func newLRU[V any](max int) *lru[V] {
 	return &lru[V]{max: max, m: make(map[string]*lruEntry[V], min(max, 1024))}
 }
 
-// get returns the value for key, creating it with mk when absent.
-func (l *lru[V]) get(key string, mk func() V) (*V, bool) {
-	if e, ok := l.m[key]; ok {
+// get returns the value for key and whether it was present; when absent
+// and create is set it adds a zero value. The key is copied only when a new
+// entry is made.
+func (l *lru[V]) get(key []byte, create bool) (*V, bool) {
+	if e, ok := l.m[string(key)]; ok {
 		l.front(e)
 		return &e.val, true
 	}
-	if mk == nil {
+	if !create {
 		return nil, false
 	}
 	var e *lruEntry[V]
@@ -41,8 +43,9 @@ func (l *lru[V]) get(key string, mk func() V) (*V, bool) {
 	} else {
 		e = &lruEntry[V]{}
 	}
-	e.key, e.val = key, mk()
-	l.m[key] = e
+	var zero V
+	e.key, e.val = string(key), zero
+	l.m[e.key] = e
 	l.pushFront(e)
 	return &e.val, false
 }

@@ -213,7 +213,10 @@ func (s *volumeState) observe(c *evalCtx) *hit {
 	s.buf = k.group.key(c, s.buf)
 	width := k.p.Window / nBuckets
 	b := c.ev.Time.UnixNano() / int64(width)
-	v, _ := s.m.get(string(s.buf), func() volumeKey { return volumeKey{lastRoll: b} })
+	v, found := s.m.get(s.buf, true)
+	if !found {
+		v.lastRoll = b
+	}
 	if bl := k.p.Baseline; bl != nil && b-v.lastRoll >= nBuckets {
 		// A whole window has passed since the last update: fold the
 		// previous window into the baseline, and decay for empty ones.
@@ -341,7 +344,7 @@ func (s *cooldownState) observe(c *evalCtx) *hit {
 		return nil
 	}
 	s.buf = s.group.key(c, s.buf)
-	v, seen := s.m.get(string(s.buf), func() cooldownKey { return cooldownKey{} })
+	v, seen := s.m.get(s.buf, true)
 	v.n++
 	if seen && !v.last.IsZero() && c.ev.Time.Sub(v.last) < s.cooldown {
 		return nil
@@ -407,7 +410,7 @@ func (s *unknownState) test(c *evalCtx) string {
 		s.start = ev.Time
 	}
 	s.buf = k.group.key(c, s.buf)
-	_, seen := s.seen.get(string(s.buf), func() struct{} { return struct{}{} })
+	_, seen := s.seen.get(s.buf, true)
 	if seen || ev.Time.Sub(s.start) < k.learn {
 		return ""
 	}
@@ -612,7 +615,7 @@ func (s *ransomState) observe(c *evalCtx) *hit {
 		return nil
 	}
 	s.buf = k.group.key(c, s.buf)
-	v, _ := s.m.get(string(s.buf), func() ransomKey { return ransomKey{} })
+	v, _ := s.m.get(s.buf, true)
 	width := k.p.Window / nBuckets
 	var nd, nr int64
 	b := c.ev.Time.UnixNano() / int64(width)
