@@ -101,7 +101,9 @@ func handlePg(l *pgLine, st *pgState, at Position, ev *shuan.Event) (bool, error
 		setField(ev, "client_port", l.port)
 		setField(ev, "session_id", l.session)
 		setField(ev, "application", l.app)
-		setField(ev, "severity", l.severity)
+		if l.severity != "LOG" {
+			setField(ev, "severity", l.severity)
+		}
 	}
 	msg := l.message
 	switch l.severity {
@@ -199,9 +201,15 @@ func parseAudit(s string, ev *shuan.Event) error {
 	if len(f) < 8 {
 		return fmt.Errorf("audit record has %d fields, want at least 8", len(f))
 	}
-	setField(ev, "audit_type", f[0])
+	// Only the unusual values are kept: SESSION and substatement 1 are the
+	// common case and cost a map entry per event.
+	if f[0] != "SESSION" {
+		setField(ev, "audit_type", f[0])
+	}
 	setField(ev, "statement_id", f[1])
-	setField(ev, "substatement_id", f[2])
+	if f[2] != "1" {
+		setField(ev, "substatement_id", f[2])
+	}
 	setField(ev, "object_type", f[5])
 	ev.Class = f[3]
 	ev.Action, _ = sqlfp.Command(f[4])

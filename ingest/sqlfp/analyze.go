@@ -81,6 +81,11 @@ func isRoleWord(w string) bool {
 	return w == "ROLE" || w == "USER" || w == "GROUP"
 }
 
+// is reports whether t is the keyword w (upper case), without allocating.
+func is(t token, w string) bool {
+	return t.kind == tWord && len(t.text) == len(w) && strings.EqualFold(t.text, w)
+}
+
 // word returns the upper-cased keyword of t, or "" for other tokens.
 func word(t token) string {
 	if t.kind != tWord {
@@ -96,7 +101,7 @@ func analyze(st *Statement, ts *tokens, d Dialect) {
 	for i < len(tk) && tk[i].kind == tPunct && tk[i].text == "(" {
 		i++
 	}
-	if i < len(tk) && word(tk[i]) == "WITH" {
+	if i < len(tk) && is(tk[i], "WITH") {
 		depth := 0
 		for i++; i < len(tk); i++ {
 			if tk[i].kind == tPunct {
@@ -177,16 +182,16 @@ verb:
 			if depth != 0 {
 				continue
 			}
-			w := word(rest[j])
-			if w != "TO" && w != "FROM" {
+			if !is(rest[j], "TO") && !is(rest[j], "FROM") {
 				continue
 			}
+			w := word(rest[j])
 			if w == "FROM" {
 				st.Class = "WRITE"
 			}
 			if j+1 < len(rest) {
 				switch {
-				case word(rest[j+1]) == "PROGRAM":
+				case is(rest[j+1], "PROGRAM"):
 					st.Export = "program"
 				case rest[j+1].kind == tLit && w == "TO":
 					st.Export = "file"
@@ -198,7 +203,7 @@ verb:
 		st.Command = "LOAD DATA"
 		st.Action, st.Class = "LOAD", "WRITE"
 		for j := 0; j+1 < len(rest); j++ {
-			if word(rest[j]) == "INTO" && word(rest[j+1]) == "TABLE" {
+			if is(rest[j], "INTO") && is(rest[j+1], "TABLE") {
 				st.Object = name(rest, j+2, d)
 				break
 			}
@@ -217,7 +222,7 @@ verb:
 			st.Object = roleName(rest, j, d)
 			if v != "DROP" {
 				for _, t := range rest[j:] {
-					if word(t) == "SUPERUSER" {
+					if is(t, "SUPERUSER") {
 						st.Privileged = "superuser"
 					}
 				}
@@ -225,7 +230,7 @@ verb:
 		case kind == "INDEX":
 			// CREATE INDEX [name] ON table: the table is the object.
 			for k := j; k+1 < len(rest); k++ {
-				if word(rest[k]) == "ON" {
+				if is(rest[k], "ON") {
 					st.Object = name(rest, skipWords(rest, k+1, "ONLY"), d)
 					break
 				}
@@ -265,7 +270,7 @@ verb:
 			k := skipWords(rest, on+1, "TABLE", "ALL", "TABLES", "IN", "SCHEMA", "SEQUENCE", "SEQUENCES", "FUNCTION", "DATABASE", "PROCEDURE")
 			if k < len(rest) && rest[k].kind == tPunct && strings.HasPrefix(rest[k].text, "*") {
 				st.Object = "*.*"
-				if v == "GRANT" && len(rest) > 0 && word(rest[0]) == "ALL" && st.Privileged == "" {
+				if v == "GRANT" && len(rest) > 0 && is(rest[0], "ALL") && st.Privileged == "" {
 					st.Privileged = "all_privileges"
 				}
 			} else {
@@ -276,10 +281,10 @@ verb:
 		}
 		if v == "GRANT" && st.Privileged == "" {
 			for j := 0; j+2 < len(rest); j++ {
-				if word(rest[j]) == "WITH" && word(rest[j+1]) == "GRANT" && word(rest[j+2]) == "OPTION" {
+				if is(rest[j], "WITH") && is(rest[j+1], "GRANT") && is(rest[j+2], "OPTION") {
 					st.Privileged = "grant_option"
 				}
-				if word(rest[j]) == "WITH" && word(rest[j+1]) == "ADMIN" && word(rest[j+2]) == "OPTION" {
+				if is(rest[j], "WITH") && is(rest[j+1], "ADMIN") && is(rest[j+2], "OPTION") {
 					st.Privileged = "grant_option"
 				}
 			}
@@ -297,10 +302,9 @@ verb:
 // not one of the keywords ws (or a DEFINER=… value).
 func skipWords(tk []token, j int, ws ...string) int {
 	for j < len(tk) {
-		w := word(tk[j])
 		found := false
 		for _, x := range ws {
-			if w == x {
+			if is(tk[j], x) {
 				found = true
 				break
 			}
@@ -326,7 +330,7 @@ func fromObject(tk []token, d Dialect) string {
 			}
 			continue
 		}
-		if word(t) != "FROM" {
+		if !is(t, "FROM") {
 			continue
 		}
 		k := skipWords(tk, j+1, "ONLY", "LATERAL")
@@ -350,11 +354,11 @@ func fromObject(tk []token, d Dialect) string {
 func intoFile(ts *tokens) string {
 	check := func(tk []token) string {
 		for j := 0; j+1 < len(tk); j++ {
-			if word(tk[j]) == "INTO" {
-				switch word(tk[j+1]) {
-				case "OUTFILE":
+			if is(tk[j], "INTO") {
+				switch {
+				case is(tk[j+1], "OUTFILE"):
 					return "outfile"
-				case "DUMPFILE":
+				case is(tk[j+1], "DUMPFILE"):
 					return "dumpfile"
 				}
 			}
