@@ -251,7 +251,11 @@ func (e *Engine) analyseColumn(c Column, industry string, now time.Time) columnF
 			consider(nf)
 		}
 	}
-	// Units of measure in the comment: the weakest name evidence, any word wins.
+	// Units of measure in the comment, or ending a compound name (wear_mm,
+	// elec_kwh): the weakest name evidence, any word wins.
+	if toks := strings.Fields(f.nameNorm); len(toks) > 1 {
+		units = append(units, toks[len(toks)-1])
+	}
 	for owner, u := range e.unitHits(units, industry) {
 		consider(&nameFinding{rule: &e.names[owner], owner: owner, kind: KindComment, keyword: u, spec: 0, conf: e.pol.confComment})
 	}
