@@ -20,6 +20,12 @@
 //     by the automaton. A keyword inside a longer keyword of another rule is
 //     dropped ("product_name" is not a person's name), exclude keywords veto a
 //     rule, and the most specific hit wins, comment over name on a tie.
+//     Bracketed units in comments ("(kWh)", "（MPa）") and unit suffixes of
+//     names are looked up in the units rules, not as words; a Chinese comment
+//     with a finding outranks short ASCII abbreviations in the name; an
+//     unexplained pinyin-initials name is read by its head syllables. Generic
+//     words (quantities, status, material, batch, setpoint…) are weak rules:
+//     their category only applies without table context.
 //     Content rules run over the non-empty sampled values with early exit once
 //     their ratio (policy min_ratio, default 0.6) is out of reach; on samples
 //     of 64 values or more a rule matching none of 16 evenly spread values is
@@ -32,7 +38,10 @@
 //  2. The table. Table name and comment select a context category (工艺参数,
 //     设备台账, 员工…); otherwise the confidence-weighted majority of the
 //     columns' explicit categories. Columns without an explicit category
-//     (plain numbers in a 工艺参数 table) inherit it. Technical columns (keys,
+//     (plain numbers in a 工艺参数 table) or with only a weak one inherit it;
+//     a weak rule's PI type (部门 → employment) applies only when the table's
+//     category is the rule's. IP/MAC addresses and sensor tags follow the
+//     table context too (an IP in a log table is log data). Technical columns (keys,
 //     audit timestamps, flags) are "tech" unless their content says otherwise.
 //
 // Industry packs add vocabulary (names, tables) and grading rules that apply
