@@ -38,7 +38,7 @@ type columnFacts struct {
 	content               *contentFinding
 	label                 ColumnLabel
 	catConf, piConf       float64
-	pending               bool // category still to be inherited
+	pending               bool         // category still to be inherited
 	weakPI                *nameFinding // PI that applies only in a table of its rule's category
 	// Sample statistics: values, distinct values, values seen once and twice.
 	sampleN, sampleD, f1, f2 int
