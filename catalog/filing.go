@@ -86,6 +86,22 @@ type Filing struct {
 	Version        Version   `json:"version"`
 }
 
+// Proof is what a node can show for a filing: the enterprise's signature
+// checked against its certificate on record, and the receipt.
+type Proof struct {
+	Verified  bool   `json:"verified"`
+	Problem   string `json:"problem,omitempty"`
+	SM3       string `json:"sm3"`
+	Signature string `json:"signature"`
+	// Delivery is the outbox state and Receipt the parent's signed receipt,
+	// at the enterprise.
+	Delivery string `json:"delivery,omitempty"`
+	Receipt  string `json:"receipt,omitempty"`
+	// AcceptanceVerified reports, at the ministry, that the province's
+	// acceptance envelope verifies.
+	AcceptanceVerified bool `json:"acceptance_verified,omitempty"`
+}
+
 // Overdue reports whether the review is late at now.
 func (f Filing) Overdue(now time.Time) bool {
 	return (f.Status == Submitted || f.Status == UnderReview) && !f.Due.IsZero() && now.After(f.Due)

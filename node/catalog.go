@@ -433,19 +433,8 @@ func (r *Runtime) Filing(ctx context.Context, id string) (catalog.Filing, error)
 	return r.DB.FindFiling(ctx, id)
 }
 
-// FilingProof is what a node can show for a filing: the enterprise's
-// signature checked against its certificate on record, and the receipt.
-type FilingProof struct {
-	Verified  bool   `json:"verified"`
-	Problem   string `json:"problem,omitempty"`
-	SM3       string `json:"sm3"`
-	Signature string `json:"signature"`
-	// Outbox state and signed receipt of the parent, at the enterprise.
-	Delivery string `json:"delivery,omitempty"`
-	Receipt  string `json:"receipt,omitempty"`
-	// AcceptanceVerified: at the ministry, the province's acceptance verifies.
-	AcceptanceVerified bool `json:"acceptance_verified,omitempty"`
-}
+// FilingProof is what a node can show for a filing; see catalog.Proof.
+type FilingProof = catalog.Proof
 
 // ProveFiling verifies the stored filing envelope against the signer's
 // certificate on record (and, at the ministry, the province's acceptance).
