@@ -95,6 +95,7 @@ type evalCtx struct {
 	kwDone bool
 	gen    uint32
 	stamp  []uint32
+	kwBuf  []byte
 }
 
 func (c *evalCtx) reset(ev *shuan.Event, level string) {

@@ -1,8 +1,6 @@
 package detect
 
-import (
-	"github.com/coregx/ahocorasick"
-)
+import "github.com/coregx/ahocorasick"
 
 // keywords finds, in one pass over an event's lower-cased statement, every
 // literal that Sigma rules look for in the statement (contains values and
@@ -29,6 +27,10 @@ func buildKeywords(rules []*rule) (*keywords, error) {
 	for _, r := range rules {
 		if r.sigma == nil {
 			continue
+		}
+		r.sigma.needIDs = nil
+		for _, lit := range r.sigma.need {
+			r.sigma.needIDs = append(r.sigma.needIDs, id(lit))
 		}
 		for si := range r.sigma.searches {
 			for _, all := range r.sigma.searches[si].any {
@@ -92,11 +94,25 @@ func (c *evalCtx) scanKeywords() {
 	if len(c.stamp) < c.kw.size {
 		c.stamp = make([]uint32, c.kw.size)
 	}
-	st := c.low(fStatement)
+	st := c.str(fStatement)
 	if st == "" {
 		return
 	}
-	for _, m := range c.kw.ac.FindAllOverlapping([]byte(st)) {
+	// Lower-case ASCII into a reused buffer; other text takes the
+	// Unicode-aware path the literals were lowered with.
+	c.kwBuf = c.kwBuf[:0]
+	for i := 0; i < len(st); i++ {
+		b := st[i]
+		if b >= 0x80 {
+			c.kwBuf = append(c.kwBuf[:0], c.low(fStatement)...)
+			break
+		}
+		if 'A' <= b && b <= 'Z' {
+			b += 'a' - 'A'
+		}
+		c.kwBuf = append(c.kwBuf, b)
+	}
+	for _, m := range c.kw.ac.FindAllOverlapping(c.kwBuf) {
 		c.stamp[m.PatternID] = c.gen
 	}
 }

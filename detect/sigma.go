@@ -47,10 +47,27 @@ type sigmaMatcher struct {
 	names    []string
 	searches []search
 	conds    []cond
+	// need lists statement literals one of which every match contains
+	// (nil when the rule has no such requirement); needIDs indexes them
+	// in the engine's keyword index.
+	need    []string
+	needIDs []int
 }
 
 // match reports whether the event in c satisfies any of the rule's conditions.
 func (m *sigmaMatcher) match(c *evalCtx, se *searchEval) bool {
+	if len(m.needIDs) > 0 && c.kw != nil {
+		hit := false
+		for _, id := range m.needIDs {
+			if c.hasKeyword(id) {
+				hit = true
+				break
+			}
+		}
+		if !hit {
+			return false
+		}
+	}
 	n := len(m.searches)
 	if cap(se.done) < n {
 		se.done, se.res = make([]bool, n), make([]bool, n)
@@ -305,6 +322,9 @@ func compileSigma(r sigma.Rule) (*sigmaMatcher, []sigmaProblem) {
 			continue
 		}
 		m.conds = append(m.conds, cd)
+	}
+	if len(probs) == 0 {
+		m.need = ruleNeed(r, m)
 	}
 	return m, probs
 }
@@ -610,6 +630,153 @@ func required(re *syntax.Regexp) [][]string {
 			any = append(any, best...)
 		}
 		return [][]string{any}
+	}
+	return nil
+}
+
+// ruleNeed returns statement literals one of which any event matching the
+// rule must contain, or nil. It is the rule-level prefilter: most rules
+// look for keywords in statements, and most statements have none.
+func ruleNeed(r sigma.Rule, m *sigmaMatcher) []string {
+	per := make([][]string, len(m.searches))
+	for i, s := range m.searches {
+		per[i] = searchNeed(s)
+	}
+	index := map[string]int{}
+	for i, n := range m.names {
+		index[n] = i
+	}
+	var out []string
+	for _, c := range r.Detection.Conditions {
+		n := exprNeed(c.Search, m.names, index, per)
+		if n == nil {
+			return nil
+		}
+		out = append(out, n...)
+	}
+	return out
+}
+
+func searchNeed(s search) []string {
+	var out []string
+	for _, all := range s.any {
+		var best []string
+		for i := range all {
+			if n := fieldNeed(&all[i]); n != nil && (best == nil || len(n) < len(best)) {
+				best = n
+			}
+		}
+		if best == nil {
+			return nil
+		}
+		out = append(out, best...)
+	}
+	return out
+}
+
+func fieldNeed(fm *fieldMatcher) []string {
+	if fm.f != fStatement || len(fm.values) == 0 {
+		return nil
+	}
+	vals := fm.values
+	if fm.all {
+		vals = vals[:1] // every value must match: the first one's need suffices
+	}
+	var out []string
+	for _, v := range vals {
+		switch {
+		case v.kind == cmpContains && v.s != "":
+			out = append(out, v.s)
+		case v.kind == cmpRegexp && len(v.need) > 0:
+			best, bestLen := v.need[0], -1
+			for _, g := range v.need {
+				m := len(g[0])
+				for _, lit := range g[1:] {
+					m = min(m, len(lit))
+				}
+				if m > bestLen {
+					best, bestLen = g, m
+				}
+			}
+			if bestLen < 1 {
+				return nil
+			}
+			out = append(out, best...)
+		default:
+			return nil
+		}
+	}
+	return out
+}
+
+func exprNeed(e sigma.SearchExpr, names []string, index map[string]int, per [][]string) []string {
+	union := func(idx []int) []string {
+		var out []string
+		for _, i := range idx {
+			if per[i] == nil {
+				return nil
+			}
+			out = append(out, per[i]...)
+		}
+		return out
+	}
+	pick := func(idx []int) []string {
+		var best []string
+		for _, i := range idx {
+			if per[i] != nil && (best == nil || len(per[i]) < len(best)) {
+				best = per[i]
+			}
+		}
+		return best
+	}
+	matching := func(pattern string) []int {
+		var out []int
+		for i, n := range names {
+			if ok, _ := path.Match(pattern, n); ok {
+				out = append(out, i)
+			}
+		}
+		return out
+	}
+	every := make([]int, len(names))
+	for i := range every {
+		every[i] = i
+	}
+	switch x := e.(type) {
+	case sigma.SearchIdentifier:
+		if i, ok := index[x.Name]; ok {
+			return per[i]
+		}
+	case sigma.And:
+		var best []string
+		for _, sub := range x {
+			if n := exprNeed(sub, names, index, per); n != nil && (best == nil || len(n) < len(best)) {
+				best = n
+			}
+		}
+		return best
+	case sigma.Or:
+		var out []string
+		for _, sub := range x {
+			n := exprNeed(sub, names, index, per)
+			if n == nil {
+				return nil
+			}
+			out = append(out, n...)
+		}
+		return out
+	case sigma.OneOfThem:
+		return union(every)
+	case sigma.AllOfThem:
+		return pick(every)
+	case sigma.OneOfPattern:
+		return union(matching(x.Pattern))
+	case sigma.AllOfPattern:
+		return pick(matching(x.Pattern))
+	case sigma.OneOfIdentifier:
+		return union(matching(x.Ident.Name))
+	case sigma.AllOfIdentifier:
+		return pick(matching(x.Ident.Name))
 	}
 	return nil
 }
