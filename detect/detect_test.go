@@ -265,3 +265,20 @@ func TestKeywordIndexAgrees(t *testing.T) {
 		}
 	}
 }
+
+func TestWindowOutOfOrder(t *testing.T) {
+	var w window
+	t0 := time.Date(2026, 11, 2, 2, 0, 0, 0, time.UTC)
+	width := time.Minute
+	w.add(t0, width, 10)
+	w.add(t0.Add(5*time.Minute), width, 10)
+	if c, r := w.add(t0.Add(2*time.Minute), width, 10); c != 3 || r != 30 {
+		t.Errorf("late event in window: %d %d", c, r)
+	}
+	if c, _ := w.add(t0.Add(-20*time.Minute), width, 10); c != 3 {
+		t.Errorf("event older than the window counted: %d", c)
+	}
+	if c, r := w.add(t0.Add(12*time.Minute+30*time.Second), width, 1); c != 3 || r != 21 {
+		t.Errorf("slide: %d %d", c, r) // t0 bucket left; +2m, +5m, +12m30s remain
+	}
+}

@@ -93,24 +93,37 @@ type window struct {
 	idx   [nBuckets]int64 // bucket number (time / width) each slot holds
 	count [nBuckets]int64
 	rows  [nBuckets]int64
+	last  int64 // newest bucket seen
 }
 
 // add records one event at t and returns the window totals including it.
+// An event older than the window (late, out of order) is not counted.
 func (w *window) add(t time.Time, width time.Duration, rows int64) (count, sum int64) {
 	b := t.UnixNano() / int64(width)
+	if b > w.last {
+		w.last = b
+	}
+	if b <= w.last-nBuckets {
+		return w.totals(w.last)
+	}
 	s := int(((b % nBuckets) + nBuckets) % nBuckets)
 	if w.idx[s] != b {
+		if w.idx[s] > b {
+			return w.totals(w.last)
+		}
 		w.idx[s], w.count[s], w.rows[s] = b, 0, 0
 	}
 	w.count[s]++
 	if rows > 0 {
 		w.rows[s] += rows
 	}
-	return w.totals(b)
+	return w.totals(w.last)
 }
 
-// totals sums the buckets inside the window ending with bucket b.
+// totals sums the buckets inside the window ending with bucket b (or the
+// newest bucket seen, if later).
 func (w *window) totals(b int64) (count, sum int64) {
+	b = max(b, w.last)
 	for i := range nBuckets {
 		if w.idx[i] > b-nBuckets && w.idx[i] <= b {
 			count += w.count[i]
