@@ -153,7 +153,8 @@ func (c *Config) ClocksFor(in *Incident) []Clock {
 
 // Correlator joins alerts into incidents: an alert sharing an actor or
 // object (per correlation.by) with an open incident updated within the
-// window joins it. Memory is bounded by correlation.max_open.
+// window joins it. Memory is bounded by correlation.max_open. A Correlator
+// is not safe for concurrent use; the node feeds it from one goroutine.
 type Correlator struct {
 	cfg   *Config
 	index map[string]*Incident
