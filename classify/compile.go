@@ -27,7 +27,7 @@ type validatorFunc func(s string, now time.Time) int
 // validatorNames lists the built-in validators usable from packs.
 const validatorNames = "resident_id credit_code org_code bank_card mobile landline email passport hkmo_permit tw_permit " +
 	"plate ipv4 ipv6 mac gps coordinate address chinese_name birth_date gender postal_code credential " +
-	"gcode st_code opcua_node sensor_tag recipe measurement"
+	"gcode st_code opcua_node sensor_tag recipe measurement vin"
 
 // ValidatorNames returns the names of the built-in validators a pack can use.
 func ValidatorNames() []string { return strings.Fields(validatorNames) }
@@ -107,6 +107,8 @@ func builtinValidator(name string) (validatorFunc, bool) {
 		return func(s string, now time.Time) int { return score(IsSensorTag(s), 1) }, true
 	case "recipe":
 		return func(s string, now time.Time) int { return score(IsRecipe(s), 1) }, true
+	case "vin":
+		return func(s string, now time.Time) int { return score(ValidVIN(s), 2) }, true
 	case "measurement":
 		return func(s string, now time.Time) int { return score(HasUnit(s), 2) }, true
 	}

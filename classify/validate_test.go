@@ -359,6 +359,8 @@ func FuzzValidators(f *testing.F) {
 		IsSensorTag(s)
 		IsRecipe(s)
 		ParseMeasurement(s)
+		ValidVIN(s)
+		splitUnits(s)
 		tokens(s)
 		for _, kind := range []string{"pi.id_number", "pi.phone", "pi.email", "pi.name", "pi.address", "pi.credential", ""} {
 			m := Mask(kind, s)
@@ -368,4 +370,39 @@ func FuzzValidators(f *testing.F) {
 			}
 		}
 	})
+}
+
+func TestVIN(t *testing.T) {
+	for _, c := range []struct {
+		in string
+		ok bool
+	}{
+		{"1M8GDM9AXKP042788", true},
+		{"11111111111111111", false}, // digits only
+		{"1M8GDM9A1KP042788", false}, // wrong check character
+		{"1M8GDM9AXKP04278", false},  // 16 characters
+		{"1M8GDM9AXKP04278I", false}, // I is not used
+		{"LSVAU218XN2183294", true},
+	} {
+		if got := ValidVIN(c.in); got != c.ok {
+			t.Errorf("ValidVIN(%q) = %v, want %v", c.in, got, c.ok)
+		}
+	}
+}
+
+func TestSplitUnits(t *testing.T) {
+	for _, c := range []struct{ in, rest, units string }{
+		{"有功电量(kWh)", "有功电量 ", "kwh"},
+		{"振动有效值（mm/s）", "振动有效值 ", "mm/s"},
+		{"压力[MPa]", "压力 ", "mpa"},
+		{"产量(吨)", "产量 ", "吨"},
+		{"状态(0停机1运行)", "状态(0停机1运行)", ""},
+		{"备注(1)", "备注(1)", ""},
+		{"温度(°C)", "温度 ", "℃"},
+	} {
+		rest, units := splitUnits(c.in)
+		if rest != c.rest || strings.Join(units, ",") != c.units {
+			t.Errorf("splitUnits(%q) = %q, %q; want %q, %q", c.in, rest, units, c.rest, c.units)
+		}
+	}
 }
