@@ -441,11 +441,17 @@ type FilingProof = catalog.Proof
 func (r *Runtime) ProveFiling(ctx context.Context, f catalog.Filing) (FilingProof, error) {
 	var p FilingProof
 	se, err := r.DB.FindEnvelope(ctx, f.ID)
-	if err != nil {
+	if shuan.ErrorCode(err) == shuan.ENOTFOUND {
+		p.Problem = "the filing envelope is not stored here"
+		return p, nil
+	} else if err != nil {
 		return p, err
 	}
 	n, err := r.DB.FindNode(ctx, f.EnterpriseID)
-	if err != nil {
+	if shuan.ErrorCode(err) == shuan.ENOTFOUND {
+		p.Problem = "the enterprise is not registered here"
+		return p, nil
+	} else if err != nil {
 		return p, err
 	}
 	e, err := fed.VerifyStored(se.Raw, n)
