@@ -13,6 +13,7 @@ import (
 
 	"github.com/shuan-dev/shuan"
 	"github.com/shuan-dev/shuan/classify"
+	"github.com/shuan-dev/shuan/httpapi"
 	"github.com/shuan-dev/shuan/i18n"
 	"github.com/shuan-dev/shuan/node"
 	"github.com/shuan-dev/shuan/scan"
@@ -63,6 +64,8 @@ func (s *server) scanRoutes(mux *http.ServeMux) {
 	mux.Handle("GET /scans/{id}", s.page(shuan.PermRead, s.scanPage))
 	mux.Handle("GET /scans/{id}/download", s.page(shuan.PermRead, s.scanDownload))
 	mux.Handle("POST /scans/{id}/confirm", s.page(shuan.PermReviewLabels, s.scanConfirm))
+	mux.Handle("GET /api/v1/sources", s.api(shuan.PermRead, s.apiSources))
+	mux.Handle("GET /api/v1/scans/{id}", s.api(shuan.PermRead, s.apiScan))
 }
 
 // parseScanTemplates adds the scan pages and defines the "nav-scans" block
@@ -524,5 +527,50 @@ func (s *server) scanDownload(w http.ResponseWriter, r *http.Request, rq *reques
 	if err != nil {
 		s.log.Debug("write download", "scan", rep.Scan.ID, "err", err)
 	}
+	return nil
+}
+
+// apiSource is a data source with its latest scan, as the API shows it.
+type apiSource struct {
+	node.Source
+	Sealed   bool             `json:"password_sealed"`
+	LastScan *node.ScanRecord `json:"last_scan,omitempty"`
+}
+
+func (s *server) apiSources(w http.ResponseWriter, r *http.Request, rq *request) error {
+	if err := enterpriseOnly(rq); err != nil {
+		return err
+	}
+	d, err := s.sourcesData(r, rq, sourceForm{})
+	if err != nil {
+		return err
+	}
+	out := make([]apiSource, 0, len(d.Rows))
+	for _, row := range d.Rows {
+		out = append(out, apiSource{Source: row.Source, Sealed: row.Secret != nil, LastScan: row.Last})
+	}
+	httpapi.JSON(w, http.StatusOK, struct {
+		Sources []apiSource `json:"sources"`
+	}{out})
+	return nil
+}
+
+func (s *server) apiScan(w http.ResponseWriter, r *http.Request, rq *request) error {
+	if err := enterpriseOnly(rq); err != nil {
+		return err
+	}
+	rep, err := s.cfg.Scans.ScanReport(r.Context(), r.PathValue("id"))
+	if err != nil {
+		return err
+	}
+	if rep.Reviews == nil {
+		rep.Reviews = []node.ReviewLabel{}
+	}
+	httpapi.JSON(w, http.StatusOK, struct {
+		Scan    node.ScanRecord    `json:"scan"`
+		Source  node.Source        `json:"source"`
+		Result  *scan.Result       `json:"result"`
+		Reviews []node.ReviewLabel `json:"reviews"`
+	}{rep.Scan, rep.Source, rep.Result, rep.Reviews})
 	return nil
 }

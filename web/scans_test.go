@@ -241,6 +241,19 @@ func TestSourcesAddScanConfirm(t *testing.T) {
 	}
 	mustContain(t, body, "Confirmed", "HR &amp; finance", "Evidence (masked)")
 
+	// The JSON API has the same, and never a password.
+	resp, body = c.get(analyst, "/api/v1/sources")
+	if resp.StatusCode != http.StatusOK {
+		t.Fatalf("GET /api/v1/sources: %d", resp.StatusCode)
+	}
+	mustContain(t, body, `"name":"人事库"`, `"password_sealed":true`, `"last_scan"`)
+	mustNotContain(t, body, "Field-Pw-7781", "secret")
+	resp, body = c.get(analyst, "/api/v1"+scanPath)
+	if resp.StatusCode != http.StatusOK {
+		t.Fatalf("GET /api/v1%s: %d", scanPath, resp.StatusCode)
+	}
+	mustContain(t, body, `"confirmed":true`, `"reason":"薪酬属重要数据"`, `"reviews":[{`)
+
 	// A rescan keeps the confirmation.
 	resp = c.post(officer, "/sources/"+src.ID+"/scan", nil)
 	if resp.StatusCode != http.StatusSeeOther {
