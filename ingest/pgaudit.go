@@ -108,6 +108,9 @@ func handlePg(l *pgLine, st *pgState, at Position, ev *shuan.Event) (bool, error
 	msg := l.message
 	switch l.severity {
 	case "LOG", "INFO", "NOTICE", "WARNING", "DEBUG1", "DEBUG2", "DEBUG3", "DEBUG4", "DEBUG5":
+		// A new message of the backend: an earlier ERROR without a
+		// STATEMENT line must not pair with a later one.
+		delete(st.pending, l.pid)
 		if a, ok := strings.CutPrefix(msg, "AUDIT: "); ok {
 			fill("", "", true)
 			return true, parseAudit(a, ev)

@@ -75,14 +75,16 @@ func (t *Tailer) Run(ctx context.Context, sink Sink) error {
 	if r.batchSize <= 0 {
 		r.batchSize = 512
 	}
-	if t.Positions == nil {
-		t.Positions, _ = OpenPositions("")
+	r.pos = t.Positions
+	if r.pos == nil {
+		r.pos, _ = OpenPositions("")
 	}
 	return r.run(ctx)
 }
 
 type tailRun struct {
 	t         *Tailer
+	pos       *Positions
 	origin    string
 	key       string
 	sink      Sink
@@ -180,7 +182,7 @@ func (r *tailRun) open(ctx context.Context) (*cursor, error) {
 		return nil, fmt.Errorf("tail: %w", err)
 	}
 	c := &cursor{f: f, fi: fi, gen: genOf(f), lastData: time.Now()}
-	saved, ok := r.t.Positions.Get(r.key)
+	saved, ok := r.pos.Get(r.key)
 	switch {
 	case ok && saved.Gen != "" && saved.Gen == c.gen && fi.Size() >= saved.Offset:
 		c.off, c.line, c.done = saved.Offset, saved.Line, saved
@@ -327,7 +329,7 @@ func (r *tailRun) flush(ctx context.Context, c *cursor) error {
 	if c.done.Gen == "" && c.done.Offset == 0 {
 		return nil
 	}
-	return r.t.Positions.Set(r.key, c.done)
+	return r.pos.Set(r.key, c.done)
 }
 
 // genOf identifies f by its first line (up to genBytes); "" while the file

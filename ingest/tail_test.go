@@ -321,3 +321,35 @@ func tailHelper(t *testing.T) {
 		t.Fatal(err)
 	}
 }
+
+func TestPipeline(t *testing.T) {
+	dir := t.TempDir()
+	a, b := filepath.Join(dir, "a.log"), filepath.Join(dir, "b.log")
+	appendLines(t, a, 0, 40)
+	appendLines(t, b, 40, 100)
+	var c collector
+	busy := false
+	sink := func(ctx context.Context, evs []shuan.Event) error {
+		if busy {
+			t.Error("sink called concurrently")
+		}
+		busy = true
+		time.Sleep(time.Millisecond)
+		busy = false
+		return c.sink(ctx, evs)
+	}
+	p := &Pipeline{Inputs: []Input{
+		&Tailer{Path: a, Parser: NewSyslog(Options{}), Once: true, BatchSize: 3},
+		&Tailer{Path: b, Parser: NewSyslog(Options{}), Once: true, BatchSize: 3},
+	}, Sink: sink}
+	if err := p.Run(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	if len(c.evs) != 100 {
+		t.Fatalf("got %d events", len(c.evs))
+	}
+	p.Inputs = append(p.Inputs, &Tailer{Path: filepath.Join(dir, "missing.log"), Parser: NewSyslog(Options{}), Once: true})
+	if err := p.Run(context.Background()); err == nil {
+		t.Error("missing file: no error")
+	}
+}
