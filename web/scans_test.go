@@ -262,6 +262,19 @@ func TestSourcesAddScanConfirm(t *testing.T) {
 	body = c.waitScan(officer, resp.Header.Get("Location"))
 	mustContain(t, body, "薪酬属重要数据", `id="scan-history"`, "未变化")
 
+	// A scan that cannot connect is shown as failed, without the password.
+	erp, err := r.Source(ctx, "ERP")
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp = c.post(officer, "/sources/"+erp.ID+"/scan", nil)
+	if resp.StatusCode != http.StatusSeeOther {
+		t.Fatalf("scan ERP: %d", resp.StatusCode)
+	}
+	body = c.waitScan(officer, resp.Header.Get("Location"))
+	mustContain(t, body, `id="scan-error"`, "失败", "connection refused")
+	mustNotContain(t, body, "Field-Pw-7781", `id="scan-tables"`)
+
 	// Remove the source.
 	resp = c.post(officer, "/sources/"+src.ID+"/remove", nil)
 	if resp.StatusCode != http.StatusSeeOther {
