@@ -1,6 +1,21 @@
 // Package ingest reads database audit logs, syslog and NDJSON into
 // normalised shuan.Event batches: parsers per log format, file tailing with
 // persisted positions, a syslog listener and an HTTP handler.
+//
+// Statements become fingerprints (package sqlfp): literals are replaced by
+// ?, so no value from a statement is kept. What a statement reveals beyond
+// Action, Class and Object goes into Event.Fields:
+//
+//	command     command tag, e.g. "CREATE TABLE", "CREATE ROLE"
+//	export      "program" (COPY … TO/FROM PROGRAM), "file" (COPY … TO 'file'),
+//	            "outfile", "dumpfile" (SELECT … INTO OUTFILE/DUMPFILE)
+//	privileged  "superuser" (ROLE … SUPERUSER), "all_privileges" (GRANT ALL
+//	            ON *.*), "super", "grant_option", "server_files"
+//	            (pg_execute_server_program and friends)
+//
+// Sources add their own keys: pid, client_port, statement_id, sqlstate
+// (pgaudit); connection_id, query_id, operation, retcode (mariadb_audit);
+// facility, procid, msgid, sd.ID.NAME, peer (syslog).
 package ingest
 
 import (
