@@ -311,10 +311,13 @@ func (e *Engine) analyseColumn(c Column, industry string, now time.Time) columnF
 		l.PI, f.piConf = f.piName.rule.pi, f.piName.conf
 		if e.sampleContradicts(c, l.PI, now) {
 			tech := f.catName != nil && f.catName.rule.category == "tech" && f.catName.spec > f.piName.spec
-			if tech || f.piName.keyword == "name" && f.piName.kind == KindName && strings.TrimSpace(f.nameNorm) != "name" {
+			generic := f.piName.kind == KindName && (f.piName.keyword == "name" && strings.TrimSpace(f.nameNorm) != "name" ||
+				f.piName.keyword == "location" || f.piName.keyword == "position")
+			if tech || generic {
 				// gps_time is a time, char_name or buyer_name need not be a
-				// person's: with a more specific technical head, or only
-				// the generic "name", and values unlike the PI type, no PI.
+				// person's, location may be a storage area: with a more
+				// specific technical head, or only a generic word ("name",
+				// "location"), and values unlike the PI type, no PI.
 				l.PI, f.piConf = "", 0
 				l.Evidence = append(l.Evidence, Evidence{Kind: KindContent, Rule: "policy.sample_mismatch",
 					Detail: fmt.Sprintf("列名对 %s 的提示较弱（“%s”），样本值均不符合其内容特征，不判为个人信息", f.piName.rule.pi, f.piName.keyword)})
