@@ -131,6 +131,9 @@ func writeEventRow(w *bufio.Writer, e *shuan.Event) {
 	text := e.Statement
 	if text == "" {
 		text = e.Message
+		if who := strings.TrimSpace(e.Host + " " + e.Program); who != "" {
+			text = who + ": " + text
+		}
 	}
 	if marks := strings.TrimSpace(e.Fields["export"] + " " + e.Fields["privileged"]); marks != "" {
 		text = "[" + marks + "] " + text
