@@ -46,8 +46,10 @@ type Config struct {
 	// Hosts are the names and addresses in this node's TLS certificate.
 	Hosts []string `json:"hosts"`
 	// Heartbeat is the heartbeat interval (Go duration); empty means 30s.
-	Heartbeat string    `json:"heartbeat,omitempty"`
-	Created   time.Time `json:"created_at"`
+	Heartbeat string `json:"heartbeat,omitempty"`
+	// Monitor lists the logs this node watches (enterprise nodes).
+	Monitor MonitorConfig `json:"monitor,omitzero"`
+	Created time.Time     `json:"created_at"`
 }
 
 func (c Config) dsn(dir string) string {

@@ -121,6 +121,8 @@ func (r *Runtime) Serve(ctx context.Context, console ConsoleFunc, ready func(fed
 	}
 	wg.Add(1)
 	go func() { defer wg.Done(); r.maintain(ctx, agent) }()
+	wg.Add(1)
+	go func() { defer wg.Done(); r.monitor(ctx) }()
 	if ready != nil {
 		ready(fl.Addr().String(), addrOf(cl))
 	}

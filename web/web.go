@@ -70,6 +70,8 @@ type Config struct {
 	Scans ScanActions
 	// Catalog is the catalog and filing operations; nil hides those pages.
 	Catalog CatalogActions
+	// Monitor is the monitoring, incident and warning operations; nil hides those pages.
+	Monitor MonitorActions
 }
 
 // SessionTTL is how long a console session lasts after login.
@@ -152,6 +154,7 @@ func New(cfg Config) (http.Handler, error) {
 	mux.Handle("GET /audit", s.page(shuan.PermReadAudit, s.auditPage))
 	s.scanRoutes(mux)
 	s.catalogRoutes(mux)
+	s.monitorRoutes(mux)
 	mux.Handle("/", s.page("", func(w http.ResponseWriter, r *http.Request, rq *request) error {
 		return shuan.Errorf(shuan.ENOTFOUND, "no page at %s", r.URL.Path)
 	}))
