@@ -204,6 +204,17 @@ func TestUserPackReplacesEmbedded(t *testing.T) {
 	}
 }
 
+func TestLoadWithFiles(t *testing.T) {
+	pack := strings.Replace(volumePack, "name: t", "name: province-js", 1)
+	e, err := LoadWithFiles(Options{}, map[string][]byte{"province-js.yaml": []byte(pack)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if p := e.Pack(); p.Name != "shuan-detect+province-js" || p.Version != "2026.11.0+1" || len(e.Rules()) != 31 {
+		t.Errorf("pack %+v, %d rules", p, len(e.Rules()))
+	}
+}
+
 func FuzzLoadPack(f *testing.F) {
 	f.Add([]byte(volumePack))
 	f.Add(must(defaultPacks.ReadFile("packs/sigma.yaml")))

@@ -227,6 +227,35 @@ func Load(opts Options, dirs ...string) (*Engine, error) {
 	return compile(files, opts)
 }
 
+// LoadWithFiles compiles the embedded default packs plus the given pack
+// files (name → bytes), e.g. a pack pushed down the federation and checked
+// against its announced SM3; a given pack replaces an embedded pack of the
+// same name.
+func LoadWithFiles(opts Options, files map[string][]byte) (*Engine, error) {
+	var pf []packFile
+	ents, err := fs.Glob(defaultPacks, "packs/*.yaml")
+	if err != nil {
+		return nil, fmt.Errorf("list embedded packs: %w", err)
+	}
+	sort.Strings(ents)
+	for _, n := range ents {
+		b, err := defaultPacks.ReadFile(n)
+		if err != nil {
+			return nil, fmt.Errorf("read embedded pack %s: %w", n, err)
+		}
+		pf = append(pf, packFile{name: "embedded:" + n, base: filepath.Base(n), data: b})
+	}
+	var names []string
+	for n := range files {
+		names = append(names, n)
+	}
+	sort.Strings(names)
+	for _, n := range names {
+		pf = append(pf, packFile{name: n, base: filepath.Base(n), source: 1, data: files[n]})
+	}
+	return compile(pf, opts)
+}
+
 // LoadFiles compiles only the given pack files (no embedded defaults); the
 // map key is the name shown in problems.
 func LoadFiles(opts Options, files map[string][]byte) (*Engine, error) {
