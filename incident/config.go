@@ -139,8 +139,8 @@ func ParseConfig(data []byte) (*Config, error) {
 		if i < len(levels) && b.Level != levels[i] {
 			bad("grading[%d].level: want %q, got %q", i, levels[i], b.Level)
 		}
-		if !slices.Contains(Colours, b.Warning) {
-			bad("grading[%d].warning: want one of %s", i, strings.Join(Colours, ", "))
+		if !slices.Contains(Colours(), b.Warning) {
+			bad("grading[%d].warning: want one of %s", i, strings.Join(Colours(), ", "))
 		}
 		for j, cr := range b.Criteria {
 			at := fmt.Sprintf("grading[%d].criteria[%d]", i, j)

@@ -15,7 +15,7 @@ const (
 )
 
 // Colours lists the warning colours from the most severe.
-var Colours = []string{ColourRed, ColourOrange, ColourYellow, ColourBlue}
+func Colours() []string { return []string{ColourRed, ColourOrange, ColourYellow, ColourBlue} }
 
 // ColourZH returns the Chinese name of a warning colour.
 func ColourZH(c string) string {
@@ -50,7 +50,7 @@ type Warning struct {
 // Validate reports the first problem of w.
 func (w Warning) Validate() error {
 	switch {
-	case !slices.Contains(Colours, w.Colour):
+	case !slices.Contains(Colours(), w.Colour):
 		return fmt.Errorf("warning colour %q: want red, orange, yellow or blue", w.Colour)
 	case w.Target == "":
 		return fmt.Errorf("warning target required")
