@@ -178,6 +178,9 @@ func (r *Runtime) SetCatalogEntry(ctx context.Context, by shuan.User, id string,
 			return nil
 		}
 		e, ok := v.Entry(id)
+		if !ok && id != "" && !slices.ContainsFunc(fields, func(f [2]string) bool { return f[0] == "name" }) {
+			return shuan.Errorf(shuan.ENOTFOUND, "catalog entry %s not found (give name=… to add it)", id)
+		}
 		if !ok {
 			if id == "" {
 				u, _ := uuid.NewV7()

@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"os"
@@ -12,6 +13,7 @@ import (
 	"github.com/shuan-dev/shuan"
 	"github.com/shuan-dev/shuan/catalog"
 	"github.com/shuan-dev/shuan/scan"
+	"github.com/shuan-dev/shuan/sqlstore"
 )
 
 func init() {
@@ -22,6 +24,7 @@ func init() {
 	register(command{name: "catalog set", summary: "edit, add or remove an entry of the draft catalog", run: runCatalogSet})
 	register(command{name: "catalog approve", summary: "approve the draft catalog (internal approval by another user)", run: runCatalogApprove})
 	register(command{name: "catalog export", summary: "export a catalog version as the filing form (xlsx or printable html)", run: runCatalogExport})
+	register(command{name: "catalog config", summary: "show or set the filing thresholds, periods and holiday calendar", run: runCatalogConfig})
 	register(command{name: "catalog import", summary: "import a catalog from the filing form's xlsx layout (all rows or none)", run: runCatalogImport})
 }
 
@@ -390,5 +393,69 @@ func runCatalogImport(ctx context.Context, env *Env, args []string) error {
 		return writeJSON(env.Stdout, v)
 	}
 	fmt.Fprintf(env.Stdout, "imported %d entries into catalog version %d (draft)\n", len(entries), v.Seq)
+	return nil
+}
+
+func runCatalogConfig(ctx context.Context, env *Env, args []string) error {
+	fs := newFlags(env, "catalog config")
+	dir := dataFlag(fs)
+	threshold := fs.Float64("threshold", 0, "scale change that makes a change filing due, as a fraction (0.30 = 30%)")
+	months := fs.Int("change-months", 0, "months allowed for a change filing")
+	days := fs.Int("review-days", 0, "working days the province has to review a filing")
+	calendar := fs.String("calendar", "", "holiday `FILE` (lines: YYYY-MM-DD off|work NOTE) replacing the shipped one")
+	jsonOut := fs.Bool("json", false, "print JSON")
+	if err := parseFlags(fs, args); err != nil {
+		return err
+	}
+	r, err := openNode(ctx, env, *dir)
+	if err != nil {
+		return err
+	}
+	defer r.Close()
+	cfg, _, err := r.CatalogRules(ctx)
+	if err != nil {
+		return err
+	}
+	changed := false
+	if *threshold != 0 {
+		cfg.ScaleThreshold, changed = *threshold, true
+	}
+	if *months != 0 {
+		cfg.ChangeMonths, changed = *months, true
+	}
+	if *days != 0 {
+		cfg.ReviewDays, changed = *days, true
+	}
+	if changed {
+		if err := cfg.Validate(); err != nil {
+			return err
+		}
+		b, _ := json.Marshal(cfg)
+		if err := r.DB.PutSetting(ctx, sqlstore.SettingCatalogConfig, string(b)); err != nil {
+			return err
+		}
+	}
+	if *calendar != "" {
+		text, err := os.ReadFile(*calendar)
+		if err != nil {
+			return err
+		}
+		if _, err := catalog.ParseCalendar(string(text)); err != nil {
+			return err
+		}
+		if err := r.DB.PutSetting(ctx, sqlstore.SettingCatalogCalendar, string(text)); err != nil {
+			return err
+		}
+	}
+	if changed || *calendar != "" {
+		if _, err := r.DB.AppendAudit(ctx, r.Now(), "cli", "catalog.config", "catalog", fmt.Sprintf("%+v calendar=%q", cfg, *calendar)); err != nil {
+			return err
+		}
+	}
+	if *jsonOut {
+		return writeJSON(env.Stdout, cfg)
+	}
+	fmt.Fprintf(env.Stdout, "scale threshold %.0f%%, change filing within %d months, review within %d working days\n",
+		cfg.ScaleThreshold*100, cfg.ChangeMonths, cfg.ReviewDays)
 	return nil
 }

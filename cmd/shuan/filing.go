@@ -18,6 +18,7 @@ func init() {
 	register(command{name: "filing list", summary: "list filings with status and review deadline", run: runFilingList})
 	register(command{name: "filing show", summary: "show a filing, its review and its verified signature", run: runFilingShow})
 	register(command{name: "filing review", summary: "accept or return a filing (province)", run: runFilingReview})
+	register(command{name: "filing changes", summary: "change filings due (enterprise: its own; province, ministry: reported)", run: runFilingChanges})
 	register(command{name: "filing rollup", summary: "totals of accepted filings by region, industry and category (province, ministry)", run: runFilingRollup})
 }
 
@@ -293,6 +294,53 @@ func runFilingRollup(ctx context.Context, env *Env, args []string) error {
 		for _, c := range g.cs {
 			fmt.Fprintf(tw, "%s\t%s\t%s\t%d\t%d\t%d\t%d\t%d\n", g.by, c.Key, c.Name, c.Enterprises, c.Entries, c.Core, c.Important, c.Records)
 		}
+	}
+	return tw.Flush()
+}
+
+func runFilingChanges(ctx context.Context, env *Env, args []string) error {
+	fs := newFlags(env, "filing changes")
+	dir := dataFlag(fs)
+	all := fs.Bool("all", false, "include change filings already resolved")
+	jsonOut := fs.Bool("json", false, "print JSON")
+	if err := parseFlags(fs, args); err != nil {
+		return err
+	}
+	r, err := openNode(ctx, env, *dir)
+	if err != nil {
+		return err
+	}
+	defer r.Close()
+	cs, err := r.ChangesDue(ctx, *all)
+	if err != nil {
+		return err
+	}
+	now := r.Now()
+	type row struct {
+		catalog.ChangeDue
+		Overdue bool `json:"overdue"`
+	}
+	rows := make([]row, 0, len(cs))
+	for _, c := range cs {
+		rows = append(rows, row{c, c.Overdue(now)})
+	}
+	if *jsonOut {
+		return writeJSON(env.Stdout, rows)
+	}
+	tw := tabwriter.NewWriter(env.Stdout, 2, 4, 2, ' ', 0)
+	fmt.Fprintln(tw, "ENTERPRISE\tDETECTED\tDUE\tREASONS")
+	for _, c := range rows {
+		var why []string
+		for _, t := range c.Reasons {
+			why = append(why, t.Kind+" "+t.EntryID+" "+t.Detail)
+		}
+		due := c.Due.In(catalog.Beijing).Format(time.DateOnly)
+		if c.Overdue {
+			due += " OVERDUE"
+		} else if !c.Resolved.IsZero() {
+			due += " resolved"
+		}
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\n", c.EnterpriseID, c.Detected.In(catalog.Beijing).Format(time.DateOnly), due, strings.Join(why, "; "))
 	}
 	return tw.Flush()
 }
