@@ -245,8 +245,11 @@ func (e *Engine) analyseColumn(c Column, industry string, now time.Time) columnF
 		for owner, h := range src.hits {
 			r := &e.names[owner]
 			nf := &nameFinding{rule: r, owner: owner, kind: src.kind, keyword: h.keyword, spec: h.spec(), conf: src.conf}
-			if h.head && r.category == "tech" {
+			switch {
+			case h.head && r.category == "tech":
 				nf.spec += 6 // a key suffix makes the column a key: log_id, recipe_id
+			case h.head:
+				nf.spec++ // a compound is what it ends with: 模具温度 is a temperature
 			}
 			consider(nf)
 		}
