@@ -38,7 +38,7 @@ func (ts *tokens) add(t token) {
 // Parse fingerprints stmt and reads its verb, class and main object.
 func Parse(stmt string, d Dialect) Statement {
 	var ts tokens
-	ts.head = make([]token, 0, 32)
+	ts.head = make([]token, 0, 64)
 	st := Statement{Fingerprint: fingerprint(stmt, d, &ts)}
 	analyze(&st, &ts, d)
 	return st

@@ -96,23 +96,30 @@ func lex(s string, d Dialect, emitTok func(token)) {
 			emit(token{kind: tLit, text: strBody(s, i, j)})
 			i = j
 		case c == '"' || c == '`' && d == MySQL:
+			// Most quoted names hold no doubled quote: take them as a
+			// substring and build only when one occurs.
 			j := i + 1
-			var b strings.Builder
+			doubled := false
 			for j < n {
 				if s[j] == c {
 					if j+1 < n && s[j+1] == c {
-						b.WriteByte(c)
+						doubled = true
 						j += 2
 						continue
 					}
-					j++
 					break
 				}
-				b.WriteByte(s[j])
+				j++
+			}
+			text := s[i+1 : j]
+			if doubled {
+				text = strings.ReplaceAll(text, string([]byte{c, c}), string([]byte{c}))
+			}
+			if j < n {
 				j++
 			}
 			i = j
-			emit(token{kind: tQIdent, text: b.String()})
+			emit(token{kind: tQIdent, text: text})
 		case c == '$' && d == Postgres:
 			// $1 parameter or $tag$ … $tag$ dollar quote.
 			j := i + 1
@@ -298,24 +305,34 @@ func fingerprint(stmt string, d Dialect, toks *tokens) string {
 	var b strings.Builder
 	b.Grow(min(len(stmt), MaxLen+8))
 	// Tokens held back while a "( ? , ? …" run may still collapse.
-	var held []token
+	held := make([]token, 0, 16)
 	inList := false
 	lastRow := -1 // output length right after the last collapsed row list
 	write := func(t token) {
 		if b.Len() > MaxLen {
 			return
 		}
-		text := t.text
-		switch t.kind {
-		case tLit:
-			text = "?"
-		case tQIdent:
-			text = quoteIdent(t.text, d)
-		}
 		if t.space && b.Len() > 0 {
 			b.WriteByte(' ')
 		}
-		b.WriteString(text)
+		switch t.kind {
+		case tLit:
+			b.WriteByte('?')
+		case tQIdent:
+			q := byte('"')
+			if d == MySQL {
+				q = '`'
+			}
+			b.WriteByte(q)
+			if strings.IndexByte(t.text, q) >= 0 {
+				b.WriteString(quoteIdent(t.text, d)[1 : len(t.text)+1+strings.Count(t.text, string(q))])
+			} else {
+				b.WriteString(t.text)
+			}
+			b.WriteByte(q)
+		default:
+			b.WriteString(t.text)
+		}
 	}
 	flushHeld := func() {
 		for _, t := range held {
