@@ -15,7 +15,8 @@ type nameFinding struct {
 	keyword string
 	spec    int
 	conf    float64
-	owner   int // rule index, the last tie-breaker
+	owner   int  // rule index, the last tie-breaker
+	guess   bool // read from the head syllables of a pinyin name (abbrevHead)
 }
 
 // contentFinding is one content rule that reached its ratio on the sample.
@@ -122,7 +123,7 @@ func (e *Engine) Classify(t Table, o Options) TableLabel {
 		switch {
 		case !f.pending && f.label.Category != "tech":
 			weights[f.label.Category] += f.catConf
-		case f.pending && f.catName != nil && f.catName.rule.weak:
+		case f.pending && f.catName != nil && f.catName.rule.weak && !f.catName.guess:
 			weights[f.catName.rule.category] += f.catName.conf / 2
 		}
 		anyPI = anyPI || f.label.PI != ""
@@ -262,7 +263,7 @@ func (e *Engine) analyseColumn(c Column, industry string, now time.Time) columnF
 	for owner, u := range e.unitHits(units, industry) {
 		consider(&nameFinding{rule: &e.names[owner], owner: owner, kind: KindComment, keyword: u, spec: 0, conf: e.pol.confComment})
 	}
-	if f.catName == nil && f.piName == nil {
+	if f.catName == nil && f.piName == nil && !hasHan(words) {
 		if nf := e.abbrevHead(f.nameNorm, industry); nf != nil {
 			nf.conf = e.pol.confName
 			consider(nf)
@@ -368,7 +369,7 @@ func (e *Engine) abbrevHead(nameNorm, industry string) *nameFinding {
 	for k := len(t) - 1; k >= 2; k-- {
 		for owner, h := range e.nameHits(" "+t[len(t)-k:]+" ", industry) {
 			if r := &e.names[owner]; r.weak && r.pi == "" && !r.units {
-				return &nameFinding{rule: r, owner: owner, kind: KindName, keyword: h.keyword, spec: 0}
+				return &nameFinding{rule: r, owner: owner, kind: KindName, keyword: h.keyword, spec: 0, guess: true}
 			}
 		}
 	}
