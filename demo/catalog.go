@@ -327,3 +327,38 @@ func (d *Federation) checkMinistryFilings(ctx context.Context) error {
 		return nil
 	})
 }
+
+// changeTrigger rescans the steel works after its data grew by three
+// quarters: a change filing becomes due there and surfaces at the province
+// and the ministry.
+func (d *Federation) changeTrigger(ctx context.Context) error {
+	db := filepath.Join(d.o.Dir, "steel-factory.db")
+	os.Remove(db)
+	spec := Factories()["steel"]
+	if err := fixture.WriteSQLite(db, spec, spec.Data(700, 2026)); err != nil {
+		return err
+	}
+	out := filepath.Join(d.o.Dir, "steel-rescan.json")
+	if _, err := d.shuan(ctx, "", "scan", "sqlite:"+db, "--industry", "C31", "--format", "json", "-o", out); err != nil {
+		return err
+	}
+	if _, err := d.shuan(ctx, "", "catalog", "build", "--data", d.nodes["steel"].dir, "--from", out, "--as", "editor"); err != nil {
+		return err
+	}
+	return eventually(ctx, func() error {
+		for _, k := range []string{"steel", "jiangsu", "ministry"} {
+			o, err := d.shuan(ctx, "", "filing", "changes", "--data", d.nodes[k].dir, "--json")
+			if err != nil {
+				return err
+			}
+			var cs []catalog.ChangeDue
+			if err := json.Unmarshal([]byte(o), &cs); err != nil {
+				return err
+			}
+			if len(cs) != 1 || len(cs[0].Reasons) == 0 || cs[0].Reasons[0].Kind != catalog.TriggerScale {
+				return fmt.Errorf("%s knows %d change filings due, want 1 for the scale change", k, len(cs))
+			}
+		}
+		return nil
+	})
+}

@@ -123,6 +123,7 @@ func Run(ctx context.Context, o Options) (err error) {
 		{"the enterprise revises, re-approves and resubmits", d.resubmitFiling},
 		{"provinces accept all four filings", d.acceptFilings},
 		{"ministry shows four accepted filings, signatures verified, totals by industry", d.checkMinistryFilings},
+		{"a rescan grows the steel works' data by 75%: change filing due, seen up to the ministry", d.changeTrigger},
 		{"audit logs intact on every node", d.checkAudit},
 	}
 	for i, s := range steps {
