@@ -394,10 +394,24 @@ func (r *Runtime) onAlert(ctx context.Context, st *monState, a detect.Alert) err
 		if _, err := tx.SaveAlert(ctx, a, in.ID); err != nil {
 			return err
 		}
-		if prev.rev == 0 && !created {
+		var summary *incident.SummaryReport
+		if !created {
+			// Another process (the CLI) may have moved the workflow on:
+			// the stored record is the truth for status and timeline.
 			if old, err := tx.FindIncident(ctx, in.ID); err == nil {
-				prev.rev = old.Revision
-				prev.first = old.Initial.ReportedAt
+				if old.Revision > prev.rev {
+					in.Status, in.Resolved, in.Timeline = old.Incident.Status, old.Incident.Resolved, old.Incident.Timeline
+					if old.Incident.Facts != in.Facts {
+						in.Facts.PI, in.Facts.SensitivePI = old.Incident.Facts.PI, old.Incident.Facts.SensitivePI
+						in.Facts.OutageHours, in.Facts.LossCNY, in.Facts.Threat = old.Incident.Facts.OutageHours, old.Incident.Facts.LossCNY, old.Incident.Facts.Threat
+						in.Grading = st.icfg.Grade(in.Facts)
+					}
+					prev.rev = old.Revision
+				}
+				if prev.first.IsZero() {
+					prev.first = old.Initial.ReportedAt
+				}
+				summary = old.Summary
 			}
 		}
 		rev := max(prev.rev, 1)
@@ -408,6 +422,7 @@ func (r *Runtime) onAlert(ctx context.Context, st *monState, a detect.Alert) err
 			prev.first = now
 		}
 		rec := r.incidentRecord(st, in, rev, prev.first, now)
+		rec.Summary = summary
 		if _, err := tx.SaveIncident(ctx, rec); err != nil {
 			return err
 		}
