@@ -116,7 +116,7 @@ func newFederation(t testing.TB) *federation {
 
 func waitFor(t testing.TB, what string, check func() error) {
 	t.Helper()
-	deadline := time.Now().Add(20 * time.Second)
+	deadline := time.Now().Add(60 * time.Second)
 	for {
 		err := check()
 		if err == nil {
