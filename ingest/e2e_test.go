@@ -79,7 +79,8 @@ func TestPgauditEndToEnd(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer adb.Close()
+	// Cleanups run after defers and last-registered first: close last.
+	t.Cleanup(func() { adb.Close() })
 	fi, err := os.Stat(logPath)
 	if err != nil {
 		t.Fatal(err)
@@ -225,13 +226,13 @@ func mysqlDB(t *testing.T) *sql.DB {
 // server_audit plugin logging to a file of ours, and reads them back.
 func TestMariaDBEndToEnd(t *testing.T) {
 	db := mysqlDB(t)
-	defer db.Close()
+	t.Cleanup(func() { db.Close() })
 	ctx := context.Background()
 	conn, err := db.Conn(ctx)
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer conn.Close()
+	t.Cleanup(func() { conn.Close() })
 	var status string
 	err = conn.QueryRowContext(ctx, "SELECT PLUGIN_STATUS FROM information_schema.PLUGINS WHERE PLUGIN_NAME = 'SERVER_AUDIT'").Scan(&status)
 	if err == sql.ErrNoRows {
