@@ -17,7 +17,7 @@ func init() {
 
 // consoleFor builds the console handler of a node.
 func consoleFor(r *node.Runtime) (http.Handler, error) {
-	return web.New(web.Config{SelfID: r.Cfg.ID, Store: r.DB, Actions: r, Scans: r, Catalog: r, Now: time.Now, Log: r.Log, Version: version})
+	return web.New(web.Config{SelfID: r.Cfg.ID, Store: r.DB, Actions: r, Scans: r, Catalog: r, Monitor: r, Now: time.Now, Log: r.Log, Version: version})
 }
 
 func runServe(ctx context.Context, env *Env, args []string) error {
