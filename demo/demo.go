@@ -16,6 +16,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strings"
 	"sync"
 	"time"
@@ -125,6 +126,8 @@ func Run(ctx context.Context, o Options) (err error) {
 		{"ministry shows four accepted filings, signatures verified, totals by industry", d.checkMinistryFilings},
 		{"a rescan grows the steel works' data by 75%: change filing due, seen up to the ministry", d.changeTrigger},
 		{"audit logs intact on every node", d.checkAudit},
+		{"a scripted leak at the steel works becomes a graded incident at the ministry, not in Guangdong", d.scriptedLeak},
+		{"the steel works confirms the incident; the ministry sees the new revision", d.confirmIncident},
 	}
 	for i, s := range steps {
 		d.say("[%d/%d] %s …", i+1, len(steps), s.name)
@@ -154,6 +157,8 @@ type Federation struct {
 	notice string
 	// filingIDs is each enterprise's latest filing, by key.
 	filingIDs map[string]string
+	// incident is the scripted leak's incident id.
+	incident string
 }
 
 func (d *Federation) say(format string, args ...any) { fmt.Fprintf(d.o.Out, format+"\n", args...) }
@@ -506,4 +511,110 @@ func prefixWriter(w io.Writer, key string) io.Writer {
 		}
 	}()
 	return pw
+}
+
+// incidentDoc is the part of an incident record the demo checks.
+type incidentDoc struct {
+	Incident struct {
+		ID      string   `json:"id"`
+		Status  string   `json:"status"`
+		Risks   []string `json:"risks"`
+		Grading struct {
+			Level   string `json:"level"`
+			LevelZH string `json:"level_zh"`
+		} `json:"grading"`
+	} `json:"incident"`
+	Revision int64  `json:"revision"`
+	NodeID   string `json:"node_id"`
+	NodeName string `json:"node_name"`
+}
+
+func (d *Federation) incidents(ctx context.Context, key string) ([]incidentDoc, error) {
+	var l []incidentDoc
+	out, err := d.shuan(ctx, "", "incident", "list", "--data", d.nodes[key].dir, "--json")
+	if err != nil {
+		return nil, err
+	}
+	return l, json.Unmarshal([]byte(out), &l)
+}
+
+// scriptedLeak writes an NDJSON file of bulk reads of the steel works' most
+// sensitive catalogued table and points its monitor at it, as an operator
+// would with `shuan monitor set`; the serving node picks the change up.
+func (d *Federation) scriptedLeak(ctx context.Context) error {
+	v, err := d.catalogShow(ctx, "steel")
+	if err != nil {
+		return err
+	}
+	table, level := "", ""
+	for _, e := range v.Entries {
+		if len(e.Tables) > 0 && (table == "" || e.Level == shuan.LevelCore && level != shuan.LevelCore) {
+			table, level = e.Tables[0], e.Level
+		}
+	}
+	if table == "" {
+		return fmt.Errorf("the steel works' catalog names no table")
+	}
+	var b bytes.Buffer
+	t0 := time.Now().UTC().Add(-2 * time.Minute)
+	for i := range 20 {
+		ev := shuan.Event{ID: fmt.Sprintf("demo-leak-%d", i), Time: t0.Add(time.Duration(i) * time.Second), Source: "ndjson",
+			Actor: "contractor_li", Client: "10.20.30.40", Database: "mes", Object: table, Action: "SELECT", Class: "READ",
+			Rows: 1000, Statement: "SELECT * FROM " + table, Success: true}
+		line, _ := json.Marshal(ev)
+		b.Write(append(line, '\n'))
+	}
+	path := filepath.Join(d.o.Dir, "steel-leak.ndjson")
+	if err := os.WriteFile(path, b.Bytes(), 0o600); err != nil {
+		return err
+	}
+	if _, err := d.shuan(ctx, "", "monitor", "set", "--data", d.nodes["steel"].dir, "--ndjson", path, "--from-start", "--refresh", "1s"); err != nil {
+		return err
+	}
+	steel, err := d.status(ctx, "steel")
+	if err != nil {
+		return err
+	}
+	var found incidentDoc
+	err = eventually(ctx, func() error {
+		l, err := d.incidents(ctx, "ministry")
+		if err != nil {
+			return err
+		}
+		for _, in := range l {
+			if in.NodeID == steel.Self.ID && slices.Contains(in.Incident.Risks, shuan.RiskLeakage) && in.Incident.Grading.Level != "" {
+				found = in
+				return nil
+			}
+		}
+		return fmt.Errorf("no leakage incident of the steel works at the ministry (%d incidents)", len(l))
+	})
+	if err != nil {
+		return err
+	}
+	d.incident = found.Incident.ID
+	d.say("    %s: %s %s (%s data in %s), revision %d", found.NodeName, found.Incident.ID, found.Incident.Grading.LevelZH, level, table, found.Revision)
+	if l, err := d.incidents(ctx, "guangdong"); err != nil || len(l) != 0 {
+		return fmt.Errorf("guangdong sees %d incidents (%v)", len(l), err)
+	}
+	return nil
+}
+
+// confirmIncident confirms the incident at the enterprise through the CLI.
+func (d *Federation) confirmIncident(ctx context.Context) error {
+	if _, err := d.shuan(ctx, "", "incident", "transition", "--data", d.nodes["steel"].dir, "--note", "演示：已核实为外包账号越权批量读取", d.incident, "confirmed"); err != nil {
+		return err
+	}
+	return eventually(ctx, func() error {
+		l, err := d.incidents(ctx, "ministry")
+		if err != nil {
+			return err
+		}
+		for _, in := range l {
+			if in.Incident.ID == d.incident && in.Incident.Status == "confirmed" {
+				return nil
+			}
+		}
+		return fmt.Errorf("incident %s not confirmed at the ministry yet", d.incident)
+	})
 }

@@ -276,7 +276,7 @@ func runIncidentTransition(ctx context.Context, env *Env, args []string) error {
 		return err
 	}
 	if fs.NArg() != 2 {
-		return fmt.Errorf("%w: shuan incident transition --data DIR ID confirmed|contained|resolved|summarized [--note TEXT]", errUsage)
+		return fmt.Errorf("%w: shuan incident transition --data DIR [--note TEXT] [--as USER] ID confirmed|contained|resolved|summarized", errUsage)
 	}
 	r, err := openNode(ctx, env, *dir)
 	if err != nil {
