@@ -10,9 +10,11 @@ import (
 	"os"
 	"path/filepath"
 	"slices"
+	"strings"
 	"testing"
 	"time"
 
+	mysqldrv "github.com/go-sql-driver/mysql"
 	_ "github.com/jackc/pgx/v5/stdlib"
 
 	"github.com/shuan-dev/shuan"
@@ -298,5 +300,98 @@ func TestMonitorPgauditEndToEnd(t *testing.T) {
 	}
 	if del.Incident.ID == leak.Incident.ID || exp.Incident.ID == leak.Incident.ID || del.Incident.ID == exp.Incident.ID {
 		t.Errorf("the three attacks share incidents")
+	}
+}
+
+// TestMonitorMariaDBEndToEnd exports a catalogued table with SELECT … INTO
+// OUTFILE on MariaDB with the server_audit plugin and follows the event
+// from the audit log at the enterprise to the ministry. server_audit is
+// configured globally; a named lock keeps concurrent runs of this test apart.
+func TestMonitorMariaDBEndToEnd(t *testing.T) {
+	raw := sourcetest.Env(t, "SHUAN_TEST_MYSQL_URL")
+	u, err := url.Parse(raw)
+	if err != nil {
+		t.Fatal(err)
+	}
+	cfg := mysqldrv.NewConfig()
+	cfg.Net, cfg.Addr, cfg.User = "tcp", u.Host, u.User.Username()
+	cfg.Passwd, _ = u.User.Password()
+	db, err := sql.Open("mysql", cfg.FormatDSN())
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { db.Close() })
+	ctx := context.Background()
+	conn, err := db.Conn(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { conn.Close() })
+	must := func(q string) {
+		t.Helper()
+		if _, err := conn.ExecContext(ctx, q); err != nil {
+			t.Fatalf("%s: %v", q, err)
+		}
+	}
+	var got int
+	if err := conn.QueryRowContext(ctx, "SELECT GET_LOCK('shuan_server_audit', 120)").Scan(&got); err != nil || got != 1 {
+		t.Fatalf("server_audit lock: %d %v", got, err)
+	}
+	t.Cleanup(func() { conn.ExecContext(ctx, "SELECT RELEASE_LOCK('shuan_server_audit')") })
+	if _, err := conn.ExecContext(ctx, "INSTALL SONAME 'server_audit'"); err != nil && !strings.Contains(err.Error(), "exist") && !strings.Contains(err.Error(), "installed") {
+		t.Logf("install server_audit: %v", err)
+	}
+	old := map[string]string{}
+	for _, v := range []string{"server_audit_file_path", "server_audit_logging", "server_audit_events"} {
+		var name, val string
+		if err := conn.QueryRowContext(ctx, "SHOW GLOBAL VARIABLES LIKE '"+v+"'").Scan(&name, &val); err != nil {
+			t.Fatal(err)
+		}
+		old[v] = val
+	}
+	dir, err := os.MkdirTemp("", "shuan-monitor-audit-")
+	if err != nil {
+		t.Fatal(err)
+	}
+	os.Chmod(dir, 0o777)
+	t.Cleanup(func() { os.RemoveAll(dir) })
+	logPath := filepath.Join(dir, "server_audit.log")
+	must("SET GLOBAL server_audit_logging = OFF")
+	must("SET GLOBAL server_audit_file_path = '" + logPath + "'")
+	must("SET GLOBAL server_audit_events = 'CONNECT,QUERY,TABLE'")
+	must("SET GLOBAL server_audit_logging = ON")
+	t.Cleanup(func() {
+		conn.ExecContext(ctx, "SET GLOBAL server_audit_logging = OFF")
+		conn.ExecContext(ctx, "SET GLOBAL server_audit_file_path = '"+strings.ReplaceAll(old["server_audit_file_path"], "'", "''")+"'")
+		conn.ExecContext(ctx, "SET GLOBAL server_audit_events = '"+old["server_audit_events"]+"'")
+		conn.ExecContext(ctx, "SET GLOBAL server_audit_logging = "+old["server_audit_logging"])
+	})
+	waitExists := time.Now().Add(5 * time.Second)
+	for _, err := os.Stat(logPath); err != nil && time.Now().Before(waitExists); _, err = os.Stat(logPath) {
+		must("SELECT 1")
+		time.Sleep(100 * time.Millisecond)
+	}
+
+	f := newFederation(t)
+	markImportant(t, f.steel.Runtime, "recipes", shuan.LevelCore)
+	if err := f.steel.SetMonitor(MonitorConfig{MariaDB: []string{logPath}, Refresh: "200ms"}); err != nil {
+		t.Fatal(err)
+	}
+	waitMonitor(t, f.steel.Runtime, 1)
+
+	suffix := rand.Int64N(1 << 40)
+	dbName := fmt.Sprintf("monitor_e2e_%d", suffix)
+	must("CREATE DATABASE " + dbName)
+	t.Cleanup(func() { db.Exec("DROP DATABASE IF EXISTS " + dbName) })
+	must("USE " + dbName)
+	must("CREATE TABLE recipes (id INT PRIMARY KEY, recipe VARCHAR(64))")
+	must("INSERT INTO recipes VALUES (1, 'C:0.21%'), (2, 'Mn:1.4%')")
+	_, outErr := conn.ExecContext(ctx, "SELECT id, recipe FROM recipes INTO OUTFILE '"+filepath.Join(dir, "out.csv")+"'")
+	t.Logf("INTO OUTFILE: %v", outErr)
+
+	exp := waitIncident(t, f, f.steel, cfg.User, shuan.RiskIllegalTransfer, "")
+	t.Logf("%s %s %s risks=%v data=%s", exp.Incident.ID, exp.Incident.Grading.LevelZH, exp.Incident.Title, exp.Incident.Risks, exp.Incident.Facts.DataLevel)
+	if !slices.Contains(exp.Incident.Objects, dbName+".recipes") {
+		t.Errorf("objects %v", exp.Incident.Objects)
 	}
 }
