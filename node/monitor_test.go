@@ -1,11 +1,15 @@
 package node
 
 import (
+	"bytes"
 	"context"
+	"crypto/tls"
 	"database/sql"
 	"encoding/json"
 	"fmt"
 	"math/rand/v2"
+	"net"
+	"net/http"
 	"net/url"
 	"os"
 	"path/filepath"
@@ -20,6 +24,7 @@ import (
 	"github.com/shuan-dev/shuan"
 	"github.com/shuan-dev/shuan/fed"
 	"github.com/shuan-dev/shuan/incident"
+	"github.com/shuan-dev/shuan/ingest"
 	"github.com/shuan-dev/shuan/source/sourcetest"
 	"github.com/shuan-dev/shuan/sqlstore"
 )
@@ -394,4 +399,47 @@ func TestMonitorMariaDBEndToEnd(t *testing.T) {
 	if !slices.Contains(exp.Incident.Objects, dbName+".recipes") {
 		t.Errorf("objects %v", exp.Incident.Objects)
 	}
+}
+
+// TestMonitorNDJSONOverHTTPS posts events to the enterprise's NDJSON
+// listener (the node's certificate, a bearer token): a COPY TO PROGRAM
+// becomes an illegal-transfer incident at the ministry.
+func TestMonitorNDJSONOverHTTPS(t *testing.T) {
+	f := newFederation(t)
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	addr := l.Addr().String()
+	l.Close()
+	const tok = "ingest-token-0123456789"
+	if err := f.steel.SetMonitor(MonitorConfig{NDJSONListen: addr, NDJSONToken: tok, Refresh: "200ms"}); err != nil {
+		t.Fatal(err)
+	}
+	cl := &http.Client{Transport: &http.Transport{TLSClientConfig: &tls.Config{RootCAs: f.steel.Roots}}, Timeout: 5 * time.Second}
+	ev := shuan.Event{ID: "x1", Time: time.Now().UTC(), Source: "ndjson", Actor: "ops", Client: "10.9.9.9", Database: "erp",
+		Object: "public.orders", Action: "COPY", Class: "READ", Rows: -1, Statement: "COPY public.orders TO PROGRAM ?", Success: false,
+		Fields: map[string]string{"export": "program"}}
+	body, _ := json.Marshal(ev)
+	post := func(token string) (int, error) {
+		req, _ := http.NewRequest(http.MethodPost, "https://"+addr+ingest.HandlerPath, bytes.NewReader(append(body, '\n')))
+		req.Header.Set("Authorization", "Bearer "+token)
+		resp, err := cl.Do(req)
+		if err != nil {
+			return 0, err
+		}
+		resp.Body.Close()
+		return resp.StatusCode, nil
+	}
+	waitFor(t, "NDJSON listener up", func() error {
+		code, err := post("wrong-token-0123456789")
+		if err == nil && code != http.StatusUnauthorized {
+			return fmt.Errorf("wrong token: %d", code)
+		}
+		return err
+	})
+	if code, err := post(tok); err != nil || code != http.StatusOK {
+		t.Fatalf("post: %d %v", code, err)
+	}
+	waitIncident(t, f, f.steel, "ops", shuan.RiskIllegalTransfer, "")
 }
