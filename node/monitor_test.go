@@ -154,6 +154,10 @@ func TestMonitorNDJSONLeakToMinistry(t *testing.T) {
 	if _, err := f.steel.TransitionIncident(ctx, shuan.User{}, id, incident.StatusResolved, "skip"); shuan.ErrorCode(err) != shuan.ECONFLICT {
 		t.Errorf("skipping a step: %v", err)
 	}
+	rg, err := f.steel.RegradeIncident(ctx, shuan.User{}, id, incident.Facts{PI: 1200, DataLevel: shuan.LevelGeneral}, "核实涉及员工信息")
+	if err != nil || rg.Revision <= rec.Revision || rg.Incident.Facts.PI != 1200 || rg.Incident.Facts.DataLevel != shuan.LevelCore {
+		t.Fatalf("regrade: r%d %+v %v", rg.Revision, rg.Incident.Facts, err)
+	}
 	var last sqlstore.IncidentRecord
 	for _, to := range []incident.Status{incident.StatusConfirmed, incident.StatusContained, incident.StatusResolved, incident.StatusSummarized} {
 		if last, err = f.steel.TransitionIncident(ctx, shuan.User{}, id, to, "步骤 "+string(to)); err != nil {

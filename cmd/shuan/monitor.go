@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/shuan-dev/shuan"
+	"github.com/shuan-dev/shuan/detect"
 	"github.com/shuan-dev/shuan/fed"
 	"github.com/shuan-dev/shuan/incident"
 	"github.com/shuan-dev/shuan/node"
@@ -22,6 +23,8 @@ func init() {
 	register(command{name: "incident show", summary: "show one incident: timeline, clocks, reports", run: runIncidentShow})
 	register(command{name: "incident transition", summary: "move an incident along the workflow (confirmed|contained|resolved|summarized)", run: runIncidentTransition})
 	register(command{name: "incident report", summary: "print an incident's initial or summary report (报告)", run: runIncidentReport})
+	register(command{name: "incident regrade", summary: "record established facts (PI affected, outage, loss, threat) and grade again", run: runIncidentRegrade})
+	register(command{name: "incident stix", summary: "export stored alerts and incidents as a STIX 2.1 bundle (MISP, OpenCTI)", run: runIncidentSTIX})
 	register(command{name: "warning send", summary: "send a colour-coded warning (预警 红/橙/黄/蓝) down", run: runWarningSend})
 	register(command{name: "warning list", summary: "list warnings sent or received", run: runWarningList})
 }
@@ -412,4 +415,87 @@ func runWarningList(ctx context.Context, env *Env, args []string) error {
 		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\n", w.ID, incident.ColourZH(w.Colour), w.Issued.Local().Format("2006-01-02 15:04"), w.OriginName, w.Title)
 	}
 	return tw.Flush()
+}
+
+func runIncidentRegrade(ctx context.Context, env *Env, args []string) error {
+	fs := newFlags(env, "incident regrade")
+	dir := dataFlag(fs)
+	pi := fs.Int64("pi", 0, "people whose personal information is affected")
+	spi := fs.Int64("sensitive-pi", 0, "people whose sensitive personal information is affected")
+	outage := fs.Float64("outage-hours", 0, "hours of business interruption")
+	loss := fs.Float64("loss-cny", 0, "direct economic loss in yuan")
+	threat := fs.String("threat", "", "threat to national security or public interest, as in the grading table (e.g. serious, fairly_serious)")
+	level := fs.String("data-level", "", "data level involved when higher than detected (important, core)")
+	note := fs.String("note", "", "basis of the new facts")
+	as := fs.String("as", "", "console `USER` making the change (default: the operator)")
+	jsonOut := fs.Bool("json", false, "print the new record as JSON")
+	if err := parseFlags(fs, args); err != nil {
+		return err
+	}
+	if fs.NArg() != 1 {
+		return fmt.Errorf("%w: shuan incident regrade --data DIR [flags] ID", errUsage)
+	}
+	r, err := openNode(ctx, env, *dir)
+	if err != nil {
+		return err
+	}
+	defer r.Close()
+	u, err := r.CatalogUser(ctx, *as, shuan.PermSendNotice)
+	if err != nil {
+		return err
+	}
+	rec, err := r.RegradeIncident(ctx, u, fs.Arg(0), incident.Facts{DataLevel: *level, Threat: *threat, PI: *pi, SensitivePI: *spi,
+		OutageHours: *outage, LossCNY: *loss}, *note)
+	if err != nil {
+		return err
+	}
+	if *jsonOut {
+		return writeJSON(env.Stdout, rec)
+	}
+	fmt.Fprintf(env.Stdout, "%s: %s (revision %d, queued for the parent)\n", rec.Incident.ID, rec.Incident.Grading.LevelZH, rec.Revision)
+	return nil
+}
+
+func runIncidentSTIX(ctx context.Context, env *Env, args []string) error {
+	fs := newFlags(env, "incident stix")
+	dir := dataFlag(fs)
+	id := fs.String("id", "", "only this incident (default: all stored)")
+	if err := parseFlags(fs, args); err != nil {
+		return err
+	}
+	r, err := openNode(ctx, env, *dir)
+	if err != nil {
+		return err
+	}
+	defer r.Close()
+	recs, err := r.Incidents(ctx, sqlstore.IncidentFilter{})
+	if err != nil {
+		return err
+	}
+	var ins []*incident.Incident
+	want := map[string]bool{}
+	for i := range recs {
+		if *id == "" || recs[i].Incident.ID == *id {
+			ins = append(ins, &recs[i].Incident)
+			want[recs[i].Incident.ID] = true
+		}
+	}
+	if *id != "" && len(ins) == 0 {
+		return shuan.Errorf(shuan.ENOTFOUND, "incident %s not found", *id)
+	}
+	stored, err := r.Alerts(ctx, "", 0)
+	if err != nil {
+		return err
+	}
+	var alerts []detect.Alert
+	for _, a := range stored {
+		if want[a.IncidentID] {
+			alerts = append(alerts, a.Alert)
+		}
+	}
+	var rules []detect.RuleInfo
+	if eng, err := detect.Load(detect.Options{}); err == nil {
+		rules = eng.Rules()
+	}
+	return writeJSON(env.Stdout, incident.ExportSTIX(incident.Identity{Name: r.Cfg.Name}, alerts, rules, ins))
 }
