@@ -171,7 +171,7 @@ type monState struct {
 	events  atomic.Int64
 	alerts  atomic.Int64
 	lastErr atomic.Value // string
-	started time.Time
+	started atomic.Int64 // unix microseconds of the current run's start
 }
 
 func (r *Runtime) monState() *monState {
@@ -226,16 +226,20 @@ func (r *Runtime) monitor(ctx context.Context) {
 			close(done)
 		}
 		changed := false
+		var retry <-chan time.Time
 		tick := time.NewTicker(2 * time.Second)
 		for !changed && ctx.Err() == nil {
 			select {
 			case <-ctx.Done():
 			case <-st.reload:
 				changed = true
+			case <-retry:
+				changed = true // start again after a failure, e.g. the store was briefly unavailable
 			case err, ok := <-done:
 				if ok && err != nil && ctx.Err() == nil {
-					r.Log.Error("monitor stopped", "err", err)
+					r.Log.Error("monitor stopped; retrying in 10s", "err", err)
 					st.lastErr.Store(err.Error())
+					retry = time.After(10 * time.Second)
 				}
 				st.running.Store(false)
 				done = nil
@@ -282,7 +286,7 @@ func (r *Runtime) runMonitor(ctx context.Context, st *monState, m MonitorConfig)
 	}
 	stats := &ingest.Stats{}
 	st.stats.Store(stats)
-	st.started = r.Now()
+	st.started.Store(r.Now().UnixMicro())
 	var inputs []ingest.Input
 	add := func(format string, paths []string) error {
 		for _, p := range paths {
@@ -672,7 +676,10 @@ func (r *Runtime) MonitorStatus(ctx context.Context) (MonitorStatus, error) {
 	if st == nil {
 		return s, nil
 	}
-	s.Running, s.Since = st.running.Load(), st.started
+	s.Running = st.running.Load()
+	if us := st.started.Load(); us != 0 {
+		s.Since = time.UnixMicro(us).UTC()
+	}
 	if e := st.engine.Load(); e != nil {
 		s.Pack = e.Pack()
 	}

@@ -447,3 +447,64 @@ func TestMonitorNDJSONOverHTTPS(t *testing.T) {
 	}
 	waitIncident(t, f, f.steel, "ops", shuan.RiskIllegalTransfer, "")
 }
+
+// TestMonitorRestartNeitherLosesNorRepeats restarts a monitoring enterprise:
+// events already read are not read again (no new alerts or revisions) and
+// events written while it was down are read once it is back.
+func TestMonitorRestartNeitherLosesNorRepeats(t *testing.T) {
+	f := newFederation(t)
+	ctx := context.Background()
+	markImportant(t, f.steel.Runtime, "public.formula", shuan.LevelCore)
+	path := filepath.Join(t.TempDir(), "events.ndjson")
+	write := func(actor string, n int) {
+		fh, err := os.OpenFile(path, os.O_APPEND|os.O_WRONLY|os.O_CREATE, 0o600)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer fh.Close()
+		t0 := time.Now().UTC().Add(-time.Minute)
+		for i := range n {
+			ev := shuan.Event{Time: t0.Add(time.Duration(i) * time.Second), Source: "ndjson", Actor: actor, Client: "10.2.3.4",
+				Database: "erp", Object: "public.formula", Action: "SELECT", Class: "READ", Rows: 1000, Success: true}
+			b, _ := json.Marshal(ev)
+			fh.Write(append(b, '\n'))
+		}
+	}
+	write("first", 0)
+	if err := f.steel.SetMonitor(MonitorConfig{NDJSON: []string{path}, Refresh: "200ms"}); err != nil {
+		t.Fatal(err)
+	}
+	waitMonitor(t, f.steel.Runtime, 1)
+	write("first", 20)
+	first := waitIncident(t, f, f.steel, "first", shuan.RiskLeakage, "")
+	time.Sleep(time.Second)
+	before, _ := f.steel.Alerts(ctx, "", 0)
+	first, _ = f.steel.Incident(ctx, first.Incident.ID)
+
+	f.steel.cancel()
+	err := <-f.steel.done
+	f.steel.done <- err // for the cleanup of the first serve
+	write("second", 20) // while the node is down
+	again := serve(t, f.steel.Runtime)
+	waitMonitor(t, again.Runtime, 1)
+	waitIncident(t, f, again, "second", shuan.RiskLeakage, "")
+	after, _ := f.steel.Alerts(ctx, "", 0)
+	var firstAfter int
+	for _, a := range after {
+		if a.Actor == "first" {
+			firstAfter++
+		}
+	}
+	var firstBefore int
+	for _, a := range before {
+		if a.Actor == "first" {
+			firstBefore++
+		}
+	}
+	if firstAfter != firstBefore {
+		t.Errorf("alerts of the first read: %d before the restart, %d after", firstBefore, firstAfter)
+	}
+	if rec, _ := f.steel.Incident(ctx, first.Incident.ID); rec.Revision != first.Revision {
+		t.Errorf("first incident r%d after the restart, was r%d", rec.Revision, first.Revision)
+	}
+}
