@@ -9,12 +9,16 @@ import (
 	"github.com/shuan-dev/shuan/detect"
 	"github.com/shuan-dev/shuan/incident"
 	"github.com/shuan-dev/shuan/sqlstore"
-	"github.com/shuan-dev/shuan/sqlstore/sqlstoretest"
 )
 
 func TestIncidentsKeepHighestRevisionAndAlertsOnce(t *testing.T) {
+	for _, e := range engines {
+		t.Run(e.name, func(t *testing.T) { testMonitorStore(t, e.open(t)) })
+	}
+}
+
+func testMonitorStore(t *testing.T, db *sqlstore.DB) {
 	ctx := context.Background()
-	db := sqlstoretest.SQLite(t)
 	now := time.Now().UTC().Truncate(time.Microsecond)
 	a := detect.Alert{ID: "a1", Rule: "r", Risk: shuan.RiskLeakage, Severity: "high", Time: now}
 	for i, want := range []bool{true, false} {
