@@ -508,3 +508,55 @@ func TestMonitorRestartNeitherLosesNorRepeats(t *testing.T) {
 		t.Errorf("first incident r%d after the restart, was r%d", rec.Revision, first.Revision)
 	}
 }
+
+// TestIncidentEnvelopesRevisionsAndRefusals pushes incident envelopes by
+// hand: an incident naming another enterprise is refused, a late lower
+// revision does not replace a higher one, and a resent envelope is a duplicate.
+func TestIncidentEnvelopesRevisionsAndRefusals(t *testing.T) {
+	ctx := context.Background()
+	f := newFederation(t)
+	c := rawClient(t, f.steel.Runtime)
+	body := func(node string, rev int64, st incident.Status) sqlstore.IncidentRecord {
+		return sqlstore.IncidentRecord{Revision: rev, NodeID: node, NodeName: "伪造 forged", Region: "110000",
+			Incident: incident.Incident{ID: "inc-hand", Status: st, Discovered: time.Now().UTC(), Updated: time.Now().UTC(),
+				Grading: incident.Grading{Level: incident.LevelMajor, LevelZH: "重大"}}}
+	}
+	seal := func(b sqlstore.IncidentRecord) []byte {
+		_, raw, err := fed.Seal(f.steel.SignKey, f.steel.Cfg.ID, fed.KindIncident, b, time.Now())
+		if err != nil {
+			t.Fatal(err)
+		}
+		return raw
+	}
+	other := seal(body(f.ic.Cfg.ID, 1, incident.StatusDetected))
+	r2 := seal(body(f.steel.Cfg.ID, 2, incident.StatusConfirmed))
+	r1 := seal(body(f.steel.Cfg.ID, 1, incident.StatusDetected))
+	_, pr := push(t, c, f.js.url, other, r2, r1, r2)
+	want := []string{shuan.ReceiptRejected, shuan.ReceiptAccepted, shuan.ReceiptAccepted, shuan.ReceiptDuplicate}
+	for i, w := range want {
+		if pr.Receipts[i].Status != w {
+			t.Errorf("envelope %d: %+v, want %s", i, pr.Receipts[i], w)
+		}
+	}
+	for _, at := range []*tier{f.js, f.ministry} {
+		waitFor(t, "revision 2 at "+at.Cfg.Name, func() error {
+			got, err := at.Incident(ctx, "inc-hand")
+			if err != nil {
+				return err
+			}
+			if got.Revision != 2 || got.Incident.Status != incident.StatusConfirmed || got.Region != f.steel.Cfg.Region || got.NodeName != f.steel.Cfg.Name {
+				return fmt.Errorf("got r%d %s from %s (%s)", got.Revision, got.Incident.Status, got.NodeName, got.Region)
+			}
+			return nil
+		})
+	}
+	waitFor(t, "both revisions forwarded to the ministry", func() error {
+		if n, _ := f.ministry.DB.CountEnvelopes(ctx, fed.KindIncident); n != 2 {
+			return fmt.Errorf("incident envelopes at the ministry: %d, want 2", n)
+		}
+		return nil
+	})
+	if got, _ := f.ministry.Incident(ctx, "inc-hand"); got.Revision != 2 {
+		t.Errorf("late revision 1 replaced revision 2 at the ministry: r%d", got.Revision)
+	}
+}
