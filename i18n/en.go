@@ -441,6 +441,7 @@ var en = map[string]string{
 	"incidents.by_level":       "By level",
 	"incidents.overdue":        "%d incidents overdue",
 	"incidents.by_region":      "By region",
+	"incidents.by_industry":    "By industry",
 	"incidents.any":            "All",
 	"incidents.open_only":      "Open only",
 	"incidents.filter":         "Filter",

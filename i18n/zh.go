@@ -441,6 +441,7 @@ var zh = map[string]string{
 	"incidents.by_level":       "按级别",
 	"incidents.overdue":        "%d 起事件报告已超时",
 	"incidents.by_region":      "按地区",
+	"incidents.by_industry":    "按行业",
 	"incidents.any":            "全部",
 	"incidents.open_only":      "仅未关闭",
 	"incidents.filter":         "筛选",

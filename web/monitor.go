@@ -179,13 +179,14 @@ func incidentFilter(r *http.Request) sqlstore.IncidentFilter {
 
 // incidentsData is the content of the incident board.
 type incidentsData struct {
-	Filter   sqlstore.IncidentFilter
-	Rows     []incidentRow
-	ByLevel  []countRow
-	ByRegion []countRow
-	Overdue  int
-	Levels   []string
-	Statuses []incident.Status
+	Filter     sqlstore.IncidentFilter
+	Rows       []incidentRow
+	ByLevel    []countRow
+	ByRegion   []countRow
+	ByIndustry []countRow
+	Overdue    int
+	Levels     []string
+	Statuses   []incident.Status
 }
 
 // countRow is one bar of a breakdown.
@@ -202,7 +203,7 @@ func (s *server) incidentsPage(w http.ResponseWriter, r *http.Request, rq *reque
 		return err
 	}
 	d := &incidentsData{Filter: f, Levels: incidentLevels, Statuses: workflow}
-	byLevel, byRegion := map[string]int{}, map[string]int{}
+	byLevel, byRegion, byIndustry := map[string]int{}, map[string]int{}, map[string]int{}
 	for _, rec := range recs {
 		row := rowOf(rq, rec)
 		d.Rows = append(d.Rows, row)
@@ -213,6 +214,9 @@ func (s *server) incidentsPage(w http.ResponseWriter, r *http.Request, rq *reque
 		if len(rec.Region) >= 2 {
 			byRegion[rec.Region[:2]+"0000"]++
 		}
+		if len(rec.Industry) >= 3 {
+			byIndustry[rec.Industry[:3]]++
+		}
 	}
 	for _, l := range incidentLevels {
 		d.ByLevel = append(d.ByLevel, countRow{Key: l, Label: rq.Lang.T("level." + l), N: byLevel[l]})
@@ -220,7 +224,12 @@ func (s *server) incidentsPage(w http.ResponseWriter, r *http.Request, rq *reque
 	for k, n := range byRegion {
 		d.ByRegion = append(d.ByRegion, countRow{Key: k, Label: shuan.ProvinceName(k), N: n})
 	}
-	slices.SortFunc(d.ByRegion, func(a, b countRow) int { return strings.Compare(a.Key, b.Key) })
+	for k, n := range byIndustry {
+		d.ByIndustry = append(d.ByIndustry, countRow{Key: k, Label: shuan.IndustryName(k), N: n})
+	}
+	byKey := func(a, b countRow) int { return strings.Compare(a.Key, b.Key) }
+	slices.SortFunc(d.ByRegion, byKey)
+	slices.SortFunc(d.ByIndustry, byKey)
 	return s.render(w, http.StatusOK, "incidents", s.newView(r, rq, rq.Lang, "incidents", rq.Lang.T("nav.incidents"), d))
 }
 

@@ -161,3 +161,20 @@ func TestWarningsComposeAtMinistryOnly(t *testing.T) {
 		t.Errorf("compose form at an enterprise")
 	}
 }
+
+func TestIncidentBoardAtMinistryByRegionAndIndustry(t *testing.T) {
+	var fm *fakeMonitor
+	c := newConsole(t, ministry, withMonitor(&fm, ministry))
+	rec := seedIncident(t, c.db)
+	cl := c.login("analyst")
+	resp, body := c.get(cl, "/incidents")
+	if resp.StatusCode != http.StatusOK || !strings.Contains(body, "incident-regions") || !strings.Contains(body, "industry=C31") || !strings.Contains(body, steel.Name) {
+		t.Fatalf("ministry board %d: %s", resp.StatusCode, body)
+	}
+	if _, body = c.get(cl, "/incidents?region=440000"); !strings.Contains(body, "no-incidents") {
+		t.Errorf("Guangdong filter shows Jiangsu's incident")
+	}
+	if resp, body = c.get(c.login("officer"), "/incidents/"+rec.Incident.ID); resp.StatusCode != http.StatusOK || strings.Contains(body, "transition-form") {
+		t.Errorf("transition form at the ministry")
+	}
+}
