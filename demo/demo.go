@@ -597,7 +597,25 @@ func (d *Federation) scriptedLeak(ctx context.Context) error {
 	if l, err := d.incidents(ctx, "guangdong"); err != nil || len(l) != 0 {
 		return fmt.Errorf("guangdong sees %d incidents (%v)", len(l), err)
 	}
-	return nil
+	// The serving node leaves its counts for `shuan monitor status`.
+	return eventually(ctx, func() error {
+		var st struct {
+			Running bool  `json:"running"`
+			Events  int64 `json:"events"`
+			Alerts  int64 `json:"alerts"`
+		}
+		out, err := d.shuan(ctx, "", "monitor", "status", "--data", d.nodes["steel"].dir, "--json")
+		if err != nil {
+			return err
+		}
+		if err := json.Unmarshal([]byte(out), &st); err != nil {
+			return err
+		}
+		if !st.Running || st.Events < 20 || st.Alerts == 0 {
+			return fmt.Errorf("monitor status %+v", st)
+		}
+		return nil
+	})
 }
 
 // confirmIncident confirms the incident at the enterprise through the CLI.

@@ -247,6 +247,7 @@ func (r *Runtime) monitor(ctx context.Context) {
 				if c, err := readConfig(r.Dir); err == nil && !reflect.DeepEqual(c.Monitor, cur) {
 					changed = true
 				}
+				r.saveMonitorStatus(ctx)
 			}
 		}
 		tick.Stop()
@@ -662,6 +663,25 @@ type MonitorStatus struct {
 	Objects int             `json:"important_objects"` // catalog and scan objects graded important or core
 	Inputs  []ingest.Counts `json:"inputs,omitempty"`
 	Error   string          `json:"error,omitempty"`
+	// Saved is when a serving node last wrote these counts for other processes.
+	Saved time.Time `json:"saved_at,omitzero"`
+}
+
+// fileMonitorStatus is where a serving node leaves its monitor counts.
+const fileMonitorStatus = "monitor/status.json"
+
+func (r *Runtime) saveMonitorStatus(ctx context.Context) {
+	if r.monState() == nil {
+		return
+	}
+	s, err := r.MonitorStatus(ctx)
+	if err != nil {
+		return
+	}
+	s.Saved = r.Now().UTC()
+	b, _ := json.Marshal(s)
+	os.MkdirAll(filepath.Join(r.Dir, "monitor"), 0o700)
+	writeFileAtomic(filepath.Join(r.Dir, fileMonitorStatus), b, 0o600)
 }
 
 // MonitorStatus reports the monitor's configuration and, while serving, its counts.
@@ -674,6 +694,13 @@ func (r *Runtime) MonitorStatus(ctx context.Context) (MonitorStatus, error) {
 	s.Config.NDJSONToken = strings.Repeat("*", min(len(c.Monitor.NDJSONToken), 8))
 	st := r.monState()
 	if st == nil {
+		// Another process serves: it leaves its counts in the data directory.
+		var saved MonitorStatus
+		if b, err := os.ReadFile(filepath.Join(r.Dir, fileMonitorStatus)); err == nil && json.Unmarshal(b, &saved) == nil &&
+			time.Since(saved.Saved) < 30*time.Second {
+			saved.Config = s.Config
+			return saved, nil
+		}
 		return s, nil
 	}
 	s.Running = st.running.Load()

@@ -151,6 +151,19 @@ func runMonitorStatus(ctx context.Context, env *Env, args []string) error {
 	if m.RulesDir != "" {
 		fmt.Fprintf(env.Stdout, "rules:    %s\n", m.RulesDir)
 	}
+	if st.Running || !st.Saved.IsZero() {
+		fmt.Fprintf(env.Stdout, "running:  %v since %s; pack %s %s; %d important/core objects known\n", st.Running,
+			st.Since.Local().Format("2006-01-02 15:04:05"), st.Pack.Name, st.Pack.Version, st.Objects)
+		fmt.Fprintf(env.Stdout, "events:   %d read, %d alerts raised\n", st.Events, st.Alerts)
+		for _, c := range st.Inputs {
+			fmt.Fprintf(env.Stdout, "  %-14s %-40s records %d, events %d, malformed %d, skipped %d\n", c.Source, c.Origin, c.Records, c.Events, c.Malformed, c.Skipped)
+		}
+	} else {
+		fmt.Fprintln(env.Stdout, "running:  no (the node is not serving, or not yet)")
+	}
+	if st.Error != "" {
+		fmt.Fprintf(env.Stdout, "error:    %s\n", st.Error)
+	}
 	alerts, _ := r.Alerts(ctx, "", 0)
 	open, _ := r.Incidents(ctx, sqlstore.IncidentFilter{Open: true})
 	fmt.Fprintf(env.Stdout, "alerts:   %d stored; open incidents: %d\n", len(alerts), len(open))
