@@ -109,6 +109,9 @@ func TestIncidentBoardDetailAndTransition(t *testing.T) {
 	if _, body = c.get(c.login("analyst"), "/incidents/"+id); strings.Contains(body, "transition-form") {
 		t.Errorf("analyst offered the transition form")
 	}
+	if resp, body = c.get(officer, "/incidents/"+id, "Cookie", "lang=en"); resp.StatusCode != http.StatusOK || !strings.Contains(body, "Timeline") || !strings.Contains(body, "Confirm") {
+		t.Errorf("English detail %d: %s", resp.StatusCode, body)
+	}
 	resp = c.post(officer, "/incidents/"+id+"/transition", url.Values{"to": {"confirmed"}, "note": {"已核实"}})
 	if resp.StatusCode != http.StatusSeeOther {
 		t.Fatalf("transition: %d", resp.StatusCode)
