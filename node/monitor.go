@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"net"
 	"net/http"
+	"net/netip"
 	"os"
 	"path/filepath"
 	"reflect"
@@ -54,6 +55,15 @@ type MonitorConfig struct {
 	// RulesDir holds rule packs that replace or add to the shipped ones
 	// (thresholds, working hours, allow-lists: see detect/packs).
 	RulesDir string `json:"rules_dir,omitempty"`
+	// AllowClients (addresses or CIDR prefixes) and AllowActors (accounts)
+	// are known: alerts of the unknown_source and large_result rules about
+	// them are dropped.
+	AllowClients []string `json:"allow_clients,omitempty"`
+	AllowActors  []string `json:"allow_actors,omitempty"`
+	// WorkingHours, "08:00-18:00" in TimeZone on Monday to Friday, widens
+	// the shipped packs' working hours: off_hours alerts inside it are
+	// dropped. Narrower hours need a pack in RulesDir.
+	WorkingHours string `json:"working_hours,omitempty"`
 	// IncidentConfig is a grading table file replacing the built-in one.
 	IncidentConfig string `json:"incident_config,omitempty"`
 	// Refresh is how often the catalog and scan levels are reloaded (Go
@@ -104,6 +114,9 @@ func (m MonitorConfig) Validate() error {
 			return shuan.Errorf(shuan.EINVALID, "syslog listener %q: want udp://, tcp:// or tls://HOST:PORT", u)
 		}
 	}
+	if _, err := m.policy(); err != nil {
+		return err
+	}
 	if (m.NDJSONListen == "") != (m.NDJSONToken == "") {
 		return shuan.Errorf(shuan.EINVALID, "the NDJSON listener needs both an address and a token")
 	}
@@ -111,6 +124,78 @@ func (m MonitorConfig) Validate() error {
 		return shuan.Errorf(shuan.EINVALID, "the NDJSON token must be at least 16 characters")
 	}
 	return nil
+}
+
+// alertPolicy drops the alerts the enterprise declared expected.
+type alertPolicy struct {
+	clients  []netip.Prefix
+	actors   map[string]bool
+	loc      *time.Location
+	from, to int // minutes after midnight; from == to means none
+}
+
+func (m MonitorConfig) policy() (*alertPolicy, error) {
+	p := &alertPolicy{actors: map[string]bool{}}
+	for _, c := range m.AllowClients {
+		pf, err := netip.ParsePrefix(c)
+		if err != nil {
+			a, aerr := netip.ParseAddr(c)
+			if aerr != nil {
+				return nil, shuan.Errorf(shuan.EINVALID, "allowed client %q is neither an address nor a CIDR prefix", c)
+			}
+			pf = netip.PrefixFrom(a, a.BitLen())
+		}
+		p.clients = append(p.clients, pf.Masked())
+	}
+	for _, a := range m.AllowActors {
+		p.actors[a] = true
+	}
+	if m.WorkingHours != "" {
+		a, b, ok := strings.Cut(m.WorkingHours, "-")
+		from, err1 := time.Parse("15:04", strings.TrimSpace(a))
+		to, err2 := time.Parse("15:04", strings.TrimSpace(b))
+		if !ok || err1 != nil || err2 != nil || !to.After(from) {
+			return nil, shuan.Errorf(shuan.EINVALID, "working hours %q: want HH:MM-HH:MM, e.g. 08:00-18:00", m.WorkingHours)
+		}
+		p.from, p.to = from.Hour()*60+from.Minute(), to.Hour()*60+to.Minute()
+	}
+	loc, err := m.location()
+	if err != nil {
+		return nil, shuan.Errorf(shuan.EINVALID, "time zone %q: %v", m.TimeZone, err)
+	}
+	p.loc = loc
+	return p, nil
+}
+
+// drop reports whether an alert is about access the enterprise declared expected.
+func (p *alertPolicy) drop(a detect.Alert) bool {
+	if p == nil {
+		return false
+	}
+	switch a.Family {
+	case "unknown_source", "large_result":
+		if a.Actor != "" && p.actors[a.Actor] {
+			return true
+		}
+		if ip, err := netip.ParseAddr(a.Client); err == nil {
+			for _, pf := range p.clients {
+				if pf.Contains(ip.Unmap()) {
+					return true
+				}
+			}
+		}
+	case "off_hours":
+		if p.from == p.to {
+			return false
+		}
+		t := a.Time.In(p.loc)
+		if wd := t.Weekday(); wd == time.Saturday || wd == time.Sunday {
+			return false
+		}
+		min := t.Hour()*60 + t.Minute()
+		return min >= p.from && min < p.to
+	}
+	return false
 }
 
 // SetMonitor replaces the monitor configuration in the node's data directory.
@@ -167,6 +252,7 @@ type monState struct {
 	running atomic.Bool
 
 	engine  atomic.Pointer[detect.Engine]
+	policy  atomic.Pointer[alertPolicy]
 	stats   atomic.Pointer[ingest.Stats]
 	events  atomic.Int64
 	alerts  atomic.Int64
@@ -281,6 +367,11 @@ func (r *Runtime) runMonitor(ctx context.Context, st *monState, m MonitorConfig)
 		return fmt.Errorf("rule packs: %w", err)
 	}
 	st.engine.Store(eng)
+	pol, err := m.policy()
+	if err != nil {
+		return err
+	}
+	st.policy.Store(pol)
 	pos, err := ingest.OpenPositions(filepath.Join(r.Dir, "monitor"))
 	if err != nil {
 		return err
@@ -369,8 +460,12 @@ func (r *Runtime) ingestEvents(ctx context.Context, st *monState, evs []shuan.Ev
 		return nil
 	}
 	st.events.Add(int64(len(evs)))
+	pol := st.policy.Load()
 	for i := range evs {
 		for _, a := range eng.Process(&evs[i]) {
+			if pol.drop(a) {
+				continue
+			}
 			if err := r.onAlert(ctx, st, a); err != nil {
 				return err
 			}

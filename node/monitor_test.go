@@ -22,6 +22,7 @@ import (
 	_ "github.com/jackc/pgx/v5/stdlib"
 
 	"github.com/shuan-dev/shuan"
+	"github.com/shuan-dev/shuan/detect"
 	"github.com/shuan-dev/shuan/fed"
 	"github.com/shuan-dev/shuan/incident"
 	"github.com/shuan-dev/shuan/ingest"
@@ -558,5 +559,38 @@ func TestIncidentEnvelopesRevisionsAndRefusals(t *testing.T) {
 	})
 	if got, _ := f.ministry.Incident(ctx, "inc-hand"); got.Revision != 2 {
 		t.Errorf("late revision 1 replaced revision 2 at the ministry: r%d", got.Revision)
+	}
+}
+
+func TestAlertPolicy(t *testing.T) {
+	m := MonitorConfig{AllowClients: []string{"10.1.0.0/16", "192.0.2.7"}, AllowActors: []string{"etl"}, WorkingHours: "07:00-22:00"}
+	p, err := m.policy()
+	if err != nil {
+		t.Fatal(err)
+	}
+	mon := time.Date(2026, 11, 2, 13, 30, 0, 0, time.UTC) // 21:30 Monday in Shanghai
+	sat := time.Date(2026, 11, 7, 3, 0, 0, 0, time.UTC)
+	for _, c := range []struct {
+		a    detect.Alert
+		drop bool
+	}{
+		{detect.Alert{Family: "unknown_source", Client: "10.1.2.3", Actor: "app"}, true},
+		{detect.Alert{Family: "unknown_source", Client: "192.0.2.7"}, true},
+		{detect.Alert{Family: "unknown_source", Client: "192.0.2.8", Actor: "app"}, false},
+		{detect.Alert{Family: "large_result", Client: "198.51.100.1", Actor: "etl"}, true},
+		{detect.Alert{Family: "export", Client: "10.1.2.3", Actor: "etl"}, false},
+		{detect.Alert{Family: "off_hours", Time: mon}, true},
+		{detect.Alert{Family: "off_hours", Time: mon.Add(time.Hour)}, false},
+		{detect.Alert{Family: "off_hours", Time: sat}, false},
+	} {
+		if got := p.drop(c.a); got != c.drop {
+			t.Errorf("%+v: drop %v, want %v", c.a, got, c.drop)
+		}
+	}
+	for _, bad := range []MonitorConfig{{AllowClients: []string{"nope"}}, {WorkingHours: "18:00-08:00"}, {WorkingHours: "8-18"},
+		{Syslog: []string{"http://x"}}, {NDJSONListen: "127.0.0.1:1"}} {
+		if err := bad.Validate(); shuan.ErrorCode(err) != shuan.EINVALID {
+			t.Errorf("%+v: %v", bad, err)
+		}
 	}
 }

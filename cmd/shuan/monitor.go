@@ -54,6 +54,9 @@ func runMonitorSet(ctx context.Context, env *Env, args []string) error {
 	fromStart := fs.Bool("from-start", false, "read files without a saved position from the beginning (default: from the end)")
 	tz := fs.String("time-zone", "", "zone of timestamps without one (default Asia/Shanghai)")
 	rules := fs.String("rules-dir", "", "`DIR` of rule packs replacing or adding to the shipped ones (thresholds, working hours, allow-lists)")
+	allowClients := fs.String("allow-clients", "", "known client `ADDRS` or CIDR prefixes (no unknown-client or large-result alerts)")
+	allowActors := fs.String("allow-actors", "", "known `ACCOUNTS` (no unknown-client or large-result alerts)")
+	hours := fs.String("working-hours", "", "`HH:MM-HH:MM` on weekdays; widens the packs' working hours")
 	icfg := fs.String("incident-config", "", "grading table `FILE` replacing the built-in one")
 	refresh := fs.String("refresh", "", "how often catalog levels are reloaded (default 30s)")
 	off := fs.Bool("off", false, "stop monitoring, keeping the configuration")
@@ -100,6 +103,12 @@ func runMonitorSet(ctx context.Context, env *Env, args []string) error {
 			m.TimeZone = *tz
 		case "rules-dir":
 			m.RulesDir = *rules
+		case "allow-clients":
+			m.AllowClients = splitList(*allowClients)
+		case "allow-actors":
+			m.AllowActors = splitList(*allowActors)
+		case "working-hours":
+			m.WorkingHours = *hours
 		case "incident-config":
 			m.IncidentConfig = *icfg
 		case "refresh":
