@@ -366,10 +366,13 @@ func TestMonitorMariaDBEndToEnd(t *testing.T) {
 	os.Chmod(dir, 0o777)
 	t.Cleanup(func() { os.RemoveAll(dir) })
 	logPath := filepath.Join(dir, "server_audit.log")
-	must("SET GLOBAL server_audit_logging = OFF")
-	must("SET GLOBAL server_audit_file_path = '" + logPath + "'")
-	must("SET GLOBAL server_audit_events = 'CONNECT,QUERY,TABLE'")
-	must("SET GLOBAL server_audit_logging = ON")
+	claim := func() {
+		must("SET GLOBAL server_audit_logging = OFF")
+		must("SET GLOBAL server_audit_file_path = '" + logPath + "'")
+		must("SET GLOBAL server_audit_events = 'CONNECT,QUERY,TABLE'")
+		must("SET GLOBAL server_audit_logging = ON")
+	}
+	claim()
 	t.Cleanup(func() {
 		conn.ExecContext(ctx, "SET GLOBAL server_audit_logging = OFF")
 		conn.ExecContext(ctx, "SET GLOBAL server_audit_file_path = '"+strings.ReplaceAll(old["server_audit_file_path"], "'", "''")+"'")
@@ -396,9 +399,28 @@ func TestMonitorMariaDBEndToEnd(t *testing.T) {
 	must("USE " + dbName)
 	must("CREATE TABLE recipes (id INT PRIMARY KEY, recipe VARCHAR(64))")
 	must("INSERT INTO recipes VALUES (1, 'C:0.21%'), (2, 'Mn:1.4%')")
-	_, outErr := conn.ExecContext(ctx, "SELECT id, recipe FROM recipes INTO OUTFILE '"+filepath.Join(dir, "out.csv")+"'")
-	t.Logf("INTO OUTFILE: %v", outErr)
-
+	// Other tests (package ingest) reconfigure server_audit without our
+	// lock: when the log path was taken from us, claim it back and retry.
+	for attempt := 1; ; attempt++ {
+		_, outErr := conn.ExecContext(ctx, fmt.Sprintf("SELECT id, recipe FROM recipes INTO OUTFILE '%s'", filepath.Join(dir, fmt.Sprintf("out%d.csv", attempt))))
+		t.Logf("INTO OUTFILE (attempt %d): %v", attempt, outErr)
+		deadline := time.Now().Add(10 * time.Second)
+		var err error
+		for ; time.Now().Before(deadline); time.Sleep(200 * time.Millisecond) {
+			if _, err = incidentOf(f.steel.Runtime, cfg.User, shuan.RiskIllegalTransfer)(); err == nil {
+				break
+			}
+		}
+		if err == nil {
+			break
+		}
+		var name, path string
+		conn.QueryRowContext(ctx, "SHOW GLOBAL VARIABLES LIKE 'server_audit_file_path'").Scan(&name, &path)
+		if path == logPath || attempt == 3 {
+			t.Fatalf("no illegal-transfer incident at the enterprise: %v (server_audit_file_path %s)", err, path)
+		}
+		claim()
+	}
 	exp := waitIncident(t, f, f.steel, cfg.User, shuan.RiskIllegalTransfer, "")
 	t.Logf("%s %s %s risks=%v data=%s", exp.Incident.ID, exp.Incident.Grading.LevelZH, exp.Incident.Title, exp.Incident.Risks, exp.Incident.Facts.DataLevel)
 	if !slices.Contains(exp.Incident.Objects, dbName+".recipes") {
