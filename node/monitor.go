@@ -26,6 +26,19 @@ import (
 	"github.com/shuan-dev/shuan/sqlstore"
 )
 
+// Monitoring records as the console and CLI see them; they are stored by
+// sqlstore and named here so that callers need not import the store.
+type (
+	// IncidentRecord is an incident with its revision, origin and reports.
+	IncidentRecord = sqlstore.IncidentRecord
+	// IncidentFilter selects incidents.
+	IncidentFilter = sqlstore.IncidentFilter
+	// StoredAlert is a detection alert as stored at the enterprise.
+	StoredAlert = sqlstore.StoredAlert
+	// WarningRecord is a warning (预警) as stored at any tier.
+	WarningRecord = sqlstore.WarningRecord
+)
+
 // MonitorConfig says which logs a node watches for risks (issue 5). Only
 // enterprise nodes monitor; the serving node picks up changes to node.json
 // within a few seconds.

@@ -13,7 +13,7 @@ import (
 	"github.com/shuan-dev/shuan/fed"
 	"github.com/shuan-dev/shuan/httpapi"
 	"github.com/shuan-dev/shuan/incident"
-	"github.com/shuan-dev/shuan/sqlstore"
+	"github.com/shuan-dev/shuan/node"
 )
 
 // MonitorActions are the monitoring, incident and warning operations of a
@@ -21,18 +21,18 @@ import (
 type MonitorActions interface {
 	// Incidents lists the incidents known here (an enterprise's own; at a
 	// province or the ministry, those reported up from below).
-	Incidents(ctx context.Context, f sqlstore.IncidentFilter) ([]sqlstore.IncidentRecord, error)
+	Incidents(ctx context.Context, f node.IncidentFilter) ([]node.IncidentRecord, error)
 	// Incident returns one incident record.
-	Incident(ctx context.Context, id string) (sqlstore.IncidentRecord, error)
+	Incident(ctx context.Context, id string) (node.IncidentRecord, error)
 	// Alerts lists recent alerts raised at this (enterprise) node.
-	Alerts(ctx context.Context, risk string, limit int) ([]sqlstore.StoredAlert, error)
+	Alerts(ctx context.Context, risk string, limit int) ([]node.StoredAlert, error)
 	// Warnings lists the warnings sent from or received at this node.
-	Warnings(ctx context.Context, limit int) ([]sqlstore.WarningRecord, error)
+	Warnings(ctx context.Context, limit int) ([]node.WarningRecord, error)
 	// TransitionIncident moves an incident of this enterprise one workflow
 	// step on and reports it up.
-	TransitionIncident(ctx context.Context, by shuan.User, id string, to incident.Status, note string) (sqlstore.IncidentRecord, error)
+	TransitionIncident(ctx context.Context, by shuan.User, id string, to incident.Status, note string) (node.IncidentRecord, error)
 	// SendWarning signs and sends a warning down (province and ministry).
-	SendWarning(ctx context.Context, by shuan.User, w fed.WarningBody) (sqlstore.WarningRecord, error)
+	SendWarning(ctx context.Context, by shuan.User, w fed.WarningBody) (node.WarningRecord, error)
 }
 
 // monitorPageNames are the monitoring pages, parsed by monitorRoutes.
@@ -130,7 +130,7 @@ type clockRow struct {
 
 // incidentRow is an incident with its clocks evaluated now.
 type incidentRow struct {
-	sqlstore.IncidentRecord
+	node.IncidentRecord
 	Clocks []clockRow `json:"clock_states"`
 	Next   *clockRow  `json:"next_clock,omitempty"` // the most urgent clock still running
 	// OverdueCount counts clocks past due on an incident not closed.
@@ -148,7 +148,7 @@ func clockTextOf(rq *request, c incident.Clock, now time.Time) string {
 	}
 }
 
-func rowOf(rq *request, rec sqlstore.IncidentRecord) incidentRow {
+func rowOf(rq *request, rec node.IncidentRecord) incidentRow {
 	row := incidentRow{IncidentRecord: rec}
 	now := rq.Now
 	for _, c := range rec.Clocks {
@@ -171,15 +171,15 @@ func rowOf(rq *request, rec sqlstore.IncidentRecord) incidentRow {
 }
 
 // incidentFilter reads the list filters from the query.
-func incidentFilter(r *http.Request) sqlstore.IncidentFilter {
+func incidentFilter(r *http.Request) node.IncidentFilter {
 	q := r.URL.Query()
-	return sqlstore.IncidentFilter{Level: q.Get("level"), Status: q.Get("status"), Region: q.Get("region"),
+	return node.IncidentFilter{Level: q.Get("level"), Status: q.Get("status"), Region: q.Get("region"),
 		Industry: q.Get("industry"), Open: q.Get("open") == "1", Limit: 500}
 }
 
 // incidentsData is the content of the incident board.
 type incidentsData struct {
-	Filter     sqlstore.IncidentFilter
+	Filter     node.IncidentFilter
 	Rows       []incidentRow
 	ByLevel    []countRow
 	ByRegion   []countRow
@@ -292,7 +292,7 @@ func (s *server) incidentTransition(w http.ResponseWriter, r *http.Request, rq *
 
 // warningsData is the content of the warnings page.
 type warningsData struct {
-	Rows       []sqlstore.WarningRecord
+	Rows       []node.WarningRecord
 	CanCompose bool
 	Colours    []string
 	Error      string
@@ -366,7 +366,7 @@ func (s *server) warningPost(w http.ResponseWriter, r *http.Request, rq *request
 type eventsData struct {
 	Risk   string
 	Risks  []string
-	Alerts []sqlstore.StoredAlert
+	Alerts []node.StoredAlert
 }
 
 func (s *server) eventsPage(w http.ResponseWriter, r *http.Request, rq *request) error {
@@ -413,10 +413,10 @@ func (s *server) apiWarnings(w http.ResponseWriter, r *http.Request, rq *request
 		return err
 	}
 	if ws == nil {
-		ws = []sqlstore.WarningRecord{}
+		ws = []node.WarningRecord{}
 	}
 	httpapi.JSON(w, http.StatusOK, struct {
-		Warnings []sqlstore.WarningRecord `json:"warnings"`
+		Warnings []node.WarningRecord `json:"warnings"`
 	}{ws})
 	return nil
 }
@@ -427,10 +427,10 @@ func (s *server) apiAlerts(w http.ResponseWriter, r *http.Request, rq *request) 
 		return err
 	}
 	if as == nil {
-		as = []sqlstore.StoredAlert{}
+		as = []node.StoredAlert{}
 	}
 	httpapi.JSON(w, http.StatusOK, struct {
-		Alerts []sqlstore.StoredAlert `json:"alerts"`
+		Alerts []node.StoredAlert `json:"alerts"`
 	}{as})
 	return nil
 }
