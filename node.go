@@ -69,6 +69,8 @@ type Health struct {
 	Version     string `json:"version,omitempty"`
 	Uptime      int64  `json:"uptime_seconds,omitempty"`
 	OutboxDepth int    `json:"outbox_depth"`
+	// RulePacks names the detection rule packs the node runs, with versions.
+	RulePacks string `json:"rule_packs,omitempty"`
 }
 
 // OfflineAfter is how long without a heartbeat before a node shows offline.

@@ -35,6 +35,11 @@ type Agent struct {
 	Started   time.Time
 	Heartbeat time.Duration // interval; 0 means 30 s
 	PullWait  time.Duration // long-poll wait; 0 means 25 s
+	// CheckPack compiles a rule pack received from above before it is kept;
+	// nil accepts any pack whose digest verifies.
+	CheckPack func(name string, content []byte) error
+	// RulePacks describes the rule packs the node runs, for heartbeats; may be nil.
+	RulePacks func() string
 	// Retry bounds the outbox backoff: first retry after Retry.Base, doubling
 	// up to Retry.Max, each with jitter. Zero values mean 1 s and 5 min.
 	Retry struct{ Base, Max time.Duration }
@@ -180,6 +185,9 @@ func (a *Agent) SendHeartbeat(ctx context.Context) error {
 		return err
 	}
 	hb := Heartbeat{Health: shuan.Health{Version: a.Version, Uptime: int64(a.Now().Sub(a.Started).Seconds()), OutboxDepth: st.Pending}}
+	if a.RulePacks != nil {
+		hb.Health.RulePacks = a.RulePacks()
+	}
 	if a.Relay != nil {
 		kids, err := a.DB.FindNodes(ctx, shuan.NodeFilter{Under: a.SelfID})
 		if err != nil {

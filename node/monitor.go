@@ -316,6 +316,7 @@ func (r *Runtime) monitor(ctx context.Context) {
 		if c, err := readConfig(r.Dir); err == nil {
 			cur = c.Monitor
 		}
+		packs, _ := r.DB.Setting(ctx, "rulepacks")
 		rctx, cancel := context.WithCancel(ctx)
 		done := make(chan error, 1)
 		if cur.Enabled() {
@@ -346,6 +347,9 @@ func (r *Runtime) monitor(ctx context.Context) {
 				if c, err := readConfig(r.Dir); err == nil && !reflect.DeepEqual(c.Monitor, cur) {
 					changed = true
 				}
+				if p, err := r.DB.Setting(ctx, "rulepacks"); err == nil && p != packs {
+					changed = true // a rule pack arrived from above
+				}
 				r.saveMonitorStatus(ctx)
 			}
 		}
@@ -374,6 +378,13 @@ func (r *Runtime) runMonitor(ctx context.Context, st *monState, m MonitorConfig)
 	var dirs []string
 	if m.RulesDir != "" {
 		dirs = append(dirs, m.RulesDir)
+	}
+	held, err := r.writeHeldPacks(ctx)
+	if err != nil {
+		return err
+	}
+	if held != "" {
+		dirs = append(dirs, held)
 	}
 	eng, err := detect.Load(detect.Options{Catalog: st.cat}, dirs...)
 	if err != nil {

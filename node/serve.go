@@ -57,7 +57,8 @@ func (r *Runtime) Serve(ctx context.Context, console ConsoleFunc, ready func(fed
 		cc.Certificates = nil
 		cc.GetClientCertificate = func(*tls.CertificateRequestInfo) (*tls.Certificate, error) { return r.cert.get(), nil }
 		agent = &fed.Agent{DB: r.DB, SelfID: r.Cfg.ID, SignKey: r.SignKey, Client: fed.NewClient(r.Cfg.Parent, cc),
-			Now: r.Now, Log: r.Log, Version: r.Version, Started: started, Heartbeat: r.Cfg.heartbeat()}
+			Now: r.Now, Log: r.Log, Version: r.Version, Started: started, Heartbeat: r.Cfg.heartbeat(),
+			CheckPack: checkPack, RulePacks: r.rulePacksSummary}
 		if r.Authority != nil {
 			agent.Relay = r.srv
 		}
