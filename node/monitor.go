@@ -82,6 +82,9 @@ type MonitorConfig struct {
 	// Refresh is how often the catalog and scan levels are reloaded (Go
 	// duration); empty means 30s.
 	Refresh string `json:"refresh,omitempty"`
+	// SIEM forwards every alert as CEF over syslog to an existing SIEM:
+	// udp://HOST:PORT or tcp://HOST:PORT.
+	SIEM string `json:"siem,omitempty"`
 	// Off stops monitoring without forgetting the configuration.
 	Off bool `json:"off,omitempty"`
 }
@@ -129,6 +132,11 @@ func (m MonitorConfig) Validate() error {
 	}
 	if _, err := m.policy(); err != nil {
 		return err
+	}
+	if m.SIEM != "" {
+		if _, _, err := parseSIEM(m.SIEM); err != nil {
+			return err
+		}
 	}
 	if (m.NDJSONListen == "") != (m.NDJSONToken == "") {
 		return shuan.Errorf(shuan.EINVALID, "the NDJSON listener needs both an address and a token")
@@ -265,6 +273,7 @@ type monState struct {
 	running atomic.Bool
 
 	engine  atomic.Pointer[detect.Engine]
+	siem    atomic.Pointer[siemForwarder]
 	policy  atomic.Pointer[alertPolicy]
 	stats   atomic.Pointer[ingest.Stats]
 	events  atomic.Int64
@@ -396,6 +405,14 @@ func (r *Runtime) runMonitor(ctx context.Context, st *monState, m MonitorConfig)
 		return err
 	}
 	st.policy.Store(pol)
+	if m.SIEM != "" {
+		f, err := newSIEMForwarder(m.SIEM, r.Version)
+		if err != nil {
+			return err
+		}
+		st.siem.Store(f)
+		defer func() { st.siem.Store(nil); f.Close() }()
+	}
 	pos, err := ingest.OpenPositions(filepath.Join(r.Dir, "monitor"))
 	if err != nil {
 		return err
@@ -514,6 +531,11 @@ func (r *Runtime) onAlert(ctx context.Context, st *monState, a detect.Alert) err
 	report := created || prev.level != in.Grading.Level || prev.severity != in.Severity ||
 		prev.risks != len(in.Risks) || prev.data != in.Facts.DataLevel
 	now := r.Now().UTC()
+	if f := st.siem.Load(); f != nil {
+		if err := f.Send(a); err != nil {
+			r.Log.Warn("monitor: forward to SIEM", "err", err)
+		}
+	}
 	return r.DB.Tx(ctx, func(tx *sqlstore.Store) error {
 		if _, err := tx.SaveAlert(ctx, a, in.ID); err != nil {
 			return err

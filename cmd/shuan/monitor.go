@@ -59,6 +59,7 @@ func runMonitorSet(ctx context.Context, env *Env, args []string) error {
 	hours := fs.String("working-hours", "", "`HH:MM-HH:MM` on weekdays; widens the packs' working hours")
 	icfg := fs.String("incident-config", "", "grading table `FILE` replacing the built-in one")
 	refresh := fs.String("refresh", "", "how often catalog levels are reloaded (default 30s)")
+	siem := fs.String("siem", "", "forward alerts as CEF over syslog to `URL` udp://HOST:PORT or tcp://HOST:PORT")
 	off := fs.Bool("off", false, "stop monitoring, keeping the configuration")
 	clear := fs.Bool("clear", false, "start from an empty configuration")
 	jsonOut := fs.Bool("json", false, "print the resulting configuration as JSON")
@@ -113,6 +114,8 @@ func runMonitorSet(ctx context.Context, env *Env, args []string) error {
 			m.IncidentConfig = *icfg
 		case "refresh":
 			m.Refresh = *refresh
+		case "siem":
+			m.SIEM = *siem
 		case "off":
 			m.Off = *off
 		}
