@@ -440,6 +440,7 @@ var en = map[string]string{
 	"nav.warnings":             "Warnings",
 	"incidents.by_level":       "By level",
 	"incidents.overdue":        "%d incidents overdue",
+	"incidents.trend":          "Incidents over the last 30 days, by level",
 	"incidents.by_region":      "By region",
 	"incidents.by_industry":    "By industry",
 	"incidents.any":            "All",

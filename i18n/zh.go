@@ -440,6 +440,7 @@ var zh = map[string]string{
 	"nav.warnings":             "预警",
 	"incidents.by_level":       "按级别",
 	"incidents.overdue":        "%d 起事件报告已超时",
+	"incidents.trend":          "近30天事件趋势（按级别）",
 	"incidents.by_region":      "按地区",
 	"incidents.by_industry":    "按行业",
 	"incidents.any":            "全部",

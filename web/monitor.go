@@ -187,6 +187,59 @@ type incidentsData struct {
 	Overdue    int
 	Levels     []string
 	Statuses   []incident.Status
+	Charts     *incidentCharts
+}
+
+// trendDays is how many days the incident trend chart covers.
+const trendDays = 30
+
+// incidentCharts is what the incident board's ECharts read from the page.
+type incidentCharts struct {
+	Trend      incidentTrend `json:"trend"`
+	ByRegion   []chartItem   `json:"by_region,omitempty"`
+	ByIndustry []chartItem   `json:"by_industry,omitempty"`
+}
+
+// incidentTrend counts incidents discovered per day (Beijing time), one
+// series per level.
+type incidentTrend struct {
+	Days   []string      `json:"days"`
+	Series []trendSeries `json:"series"`
+}
+
+type trendSeries struct {
+	Name   string `json:"name"`
+	Level  string `json:"level"`
+	Values []int  `json:"values"`
+}
+
+// newIncidentCharts builds the trend over the last trendDays days and the
+// breakdowns by province and industry.
+func newIncidentCharts(rq *request, recs []node.IncidentRecord, now time.Time, byRegion, byIndustry []countRow) *incidentCharts {
+	c := &incidentCharts{}
+	today := now.In(beijing)
+	start := time.Date(today.Year(), today.Month(), today.Day(), 0, 0, 0, 0, beijing).AddDate(0, 0, -(trendDays - 1))
+	for i := 0; i < trendDays; i++ {
+		c.Trend.Days = append(c.Trend.Days, start.AddDate(0, 0, i).Format("01-02"))
+	}
+	idx := map[string]int{}
+	for i, l := range incidentLevels {
+		idx[l] = i
+		c.Trend.Series = append(c.Trend.Series, trendSeries{Name: rq.Lang.T("level." + l), Level: l, Values: make([]int, trendDays)})
+	}
+	for _, rec := range recs {
+		d := int(rec.Incident.Discovered.In(beijing).Sub(start).Hours() / 24)
+		if i, ok := idx[rec.Incident.Grading.Level]; ok && d >= 0 && d < trendDays {
+			c.Trend.Series[i].Values[d]++
+		}
+	}
+	for _, r := range byRegion {
+		c.ByRegion = append(c.ByRegion, chartItem{Code: r.Key, Name: r.Label, Value: r.N})
+	}
+	for _, r := range byIndustry {
+		c.ByIndustry = append(c.ByIndustry, chartItem{Code: r.Key, Name: r.Label, Value: r.N})
+	}
+	return c
 }
 
 // countRow is one bar of a breakdown.
@@ -230,6 +283,9 @@ func (s *server) incidentsPage(w http.ResponseWriter, r *http.Request, rq *reque
 	byKey := func(a, b countRow) int { return strings.Compare(a.Key, b.Key) }
 	slices.SortFunc(d.ByRegion, byKey)
 	slices.SortFunc(d.ByIndustry, byKey)
+	if rq.Self.Role != shuan.RoleEnterprise {
+		d.Charts = newIncidentCharts(rq, recs, s.now(), d.ByRegion, d.ByIndustry)
+	}
 	return s.render(w, http.StatusOK, "incidents", s.newView(r, rq, rq.Lang, "incidents", rq.Lang.T("nav.incidents"), d))
 }
 

@@ -34,6 +34,28 @@
     charts.push(chart);
     el.setAttribute("data-ready", "1");
   });
+  // Time series: one stacked bar series per level, days along the x axis.
+  var levelColours = { particularly_major: "#b71c1c", major: "#e65100", larger: "#f9a825", general: "#1565c0" };
+  document.querySelectorAll(".chart[data-timeseries]").forEach(function (el) {
+    var ts = data[el.getAttribute("data-timeseries")];
+    if (!ts || !ts.days) { return; }
+    el.style.height = "260px";
+    var chart = echarts.init(el, null, { renderer: "canvas" });
+    chart.setOption({
+      animation: false,
+      grid: { left: 8, right: 16, top: 32, bottom: 8, containLabel: true },
+      tooltip: { trigger: "axis", axisPointer: { type: "shadow" } },
+      legend: { top: 0 },
+      xAxis: { type: "category", data: ts.days, axisLabel: { color: "#3c4858" } },
+      yAxis: { type: "value", minInterval: 1, splitLine: { lineStyle: { color: "#eef1f5" } } },
+      series: (ts.series || []).map(function (s) {
+        return { name: s.name, type: "bar", stack: "total", barMaxWidth: 18,
+          itemStyle: { color: levelColours[s.level] || "#1a5296" }, data: s.values };
+      })
+    });
+    charts.push(chart);
+    el.setAttribute("data-ready", "1");
+  });
   if (charts.length) {
     document.body.classList.add("js-charts");
     window.addEventListener("resize", function () { charts.forEach(function (c) { c.resize(); }); });
