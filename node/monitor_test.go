@@ -229,12 +229,13 @@ func TestMonitorPgauditEndToEnd(t *testing.T) {
 	suffix := rand.Int64N(1 << 40)
 	dbName := fmt.Sprintf("monitor_e2e_%d", suffix)
 	leaker, deleter, exporter := fmt.Sprintf("leaker_%d", suffix), fmt.Sprintf("deleter_%d", suffix), fmt.Sprintf("exporter_%d", suffix)
+	intruder := fmt.Sprintf("intruder_%d", suffix)
 	if _, err := adb.Exec("CREATE DATABASE " + dbName); err != nil {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() {
 		adb.Exec("DROP DATABASE IF EXISTS " + dbName + " WITH (FORCE)")
-		for _, r := range []string{leaker, deleter, exporter} {
+		for _, r := range []string{leaker, deleter, exporter, intruder} {
 			adb.Exec("DROP ROLE IF EXISTS " + r)
 		}
 	})
@@ -260,7 +261,7 @@ func TestMonitorPgauditEndToEnd(t *testing.T) {
 	must(db, "CREATE TABLE quality_check (id int PRIMARY KEY, v int)")
 	must(db, "INSERT INTO quality_check SELECT g, g FROM generate_series(1, 15000) g")
 	must(db, "CREATE TABLE shipments (id int PRIMARY KEY, dest text)")
-	for _, r := range []string{leaker, deleter, exporter} {
+	for _, r := range []string{leaker, deleter, exporter, intruder} {
 		must(db, "CREATE ROLE "+r+" LOGIN PASSWORD 'pw-"+r+"'")
 		must(db, "GRANT SELECT, DELETE ON formula, quality_check, shipments TO "+r)
 	}
@@ -277,7 +278,8 @@ func TestMonitorPgauditEndToEnd(t *testing.T) {
 
 	f := newFederation(t)
 	markImportant(t, f.steel.Runtime, "formula", shuan.LevelCore)
-	if err := f.steel.SetMonitor(MonitorConfig{Pgaudit: []string{logPath}, Refresh: "200ms"}); err != nil {
+	rules := accessPack(t)
+	if err := f.steel.SetMonitor(MonitorConfig{Pgaudit: []string{logPath}, Refresh: "200ms", RulesDir: rules}); err != nil {
 		t.Fatal(err)
 	}
 	waitMonitor(t, f.steel.Runtime, 1)
@@ -311,6 +313,84 @@ func TestMonitorPgauditEndToEnd(t *testing.T) {
 	if del.Incident.ID == leak.Incident.ID || exp.Incident.ID == leak.Incident.ID || del.Incident.ID == exp.Incident.ID {
 		t.Errorf("the three attacks share incidents")
 	}
+
+	// An off-hours login from an unknown client: the site's working hours
+	// (from its rules directory) exclude now, and the account was never
+	// seen during the learning period.
+	time.Sleep(3 * time.Second)
+	var one int
+	if err := as(intruder).QueryRowContext(ctx, "SELECT count(*) FROM shipments").Scan(&one); err != nil {
+		t.Fatal(err)
+	}
+	in := waitIncident(t, f, f.steel, intruder, shuan.RiskIllegalAccess, "")
+	waitFor(t, "off-hours and unknown-client alerts for "+intruder, func() error {
+		as, err := f.steel.Alerts(ctx, shuan.RiskIllegalAccess, 0)
+		if err != nil {
+			return err
+		}
+		got := map[string]bool{}
+		for _, a := range as {
+			if a.Actor == intruder && a.IncidentID == in.Incident.ID {
+				got[a.Rule] = true
+			}
+		}
+		if !got["e2e-off-hours"] || !got["e2e-unknown-client"] {
+			return fmt.Errorf("rules fired for %s: %v", intruder, got)
+		}
+		return nil
+	})
+}
+
+// accessPack writes a site rule pack whose working hours exclude the
+// present hour and whose learning period for new clients is two seconds.
+func accessPack(t *testing.T) string {
+	sh, err := time.LoadLocation("Asia/Shanghai")
+	if err != nil {
+		t.Fatal(err)
+	}
+	h := (time.Now().In(sh).Hour() + 6) % 24
+	inHours := time.Date(2026, 11, 2, h, 10, 0, 0, sh).UTC().Format(time.RFC3339)
+	pack := fmt.Sprintf(`pack:
+  name: e2e-access
+  version: "1"
+  description: site working hours and a short learning period (test)
+stateful:
+  - id: e2e-off-hours
+    title: 非工作时间访问 Access outside the site's working hours
+    kind: off_hours
+    risk: illegal_access
+    severity: medium
+    summary_zh: 账号 {actor}（{client}）在非工作时间访问 {object}
+    summary_en: account {actor} ({client}) accessed {object} outside working hours
+    match: {classes: [READ, WRITE, DDL, ROLE, AUTH]}
+    params: {timezone: Asia/Shanghai, hours: "%02d:00-%02d:30", weekdays: [1, 2, 3, 4, 5], group_by: [actor, client], cooldown: 1h}
+    examples:
+      match:
+        - {time: 2026-11-07T02:00:00Z, actor: app, class: AUTH, action: LOGIN}
+      no_match:
+        - {time: %s, actor: app, class: READ, action: SELECT}
+  - id: e2e-unknown-client
+    title: 新客户端或账号 Access from an unknown client or account
+    kind: unknown_source
+    risk: illegal_access
+    severity: medium
+    summary_zh: 账号 {actor} 首次从 {client} 访问
+    summary_en: account {actor} connected from {client} for the first time
+    match: {classes: [READ, WRITE, DDL, ROLE, AUTH]}
+    params: {learn: 2s, group_by: [actor, client], cooldown: 24h}
+    examples:
+      match:
+        - [{actor: app, client: 10.1.2.3, class: AUTH, action: LOGIN},
+           {time: 2026-11-10T02:00:00Z, actor: app, client: 198.51.100.9, class: AUTH, action: LOGIN}]
+      no_match:
+        - [{actor: app, client: 10.1.2.3, class: AUTH, action: LOGIN},
+           {time: 2026-11-10T02:00:00Z, actor: app, client: 10.1.2.3, class: AUTH, action: LOGIN}]
+`, h, h, inHours)
+	dir := t.TempDir()
+	if err := os.WriteFile(filepath.Join(dir, "e2e-access.yaml"), []byte(pack), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	return dir
 }
 
 // TestMonitorMariaDBEndToEnd exports a catalogued table with SELECT … INTO
