@@ -21,7 +21,7 @@ func pgauditLines(n int) [][]byte {
 		case 1:
 			fmt.Fprintf(&b, "2026-11-25 19:34:18.%03d UTC [12443] app@erp 10.0.3.%d(52470) LOG:  AUDIT: SESSION,%d,1,WRITE,UPDATE,TABLE,public.orders,\"update orders set status = 'shipped' where id = %d\",<not logged>,1\n", i%1000, i%250, i, i)
 		case 2:
-			fmt.Fprintf(&b, "2026-11-25 19:34:18.%03d UTC [12444] etl@erp 10.0.3.%d(52471) LOG:  AUDIT: SESSION,%d,1,WRITE,DELETE,TABLE,public.audit_tmp,\"delete from audit_tmp where created < '2026-01-01'\",<not logged>,%d\n", i%1000, i%250, i, i%100)
+			fmt.Fprintf(&b, "2026-11-25 19:34:18.%03d UTC [12444] etl@erp 10.0.3.%d(52471) LOG:  AUDIT: SESSION,%d,1,WRITE,DELETE,TABLE,public.cart_items,\"delete from cart_items where created < '2026-01-01'\",<not logged>,%d\n", i%1000, i%250, i, i%100)
 		}
 		out = append(out, b.Bytes())
 	}
