@@ -5,10 +5,11 @@ import (
 	"errors"
 	"fmt"
 	"reflect"
-	"sort"
 	"strings"
 
 	"go.yaml.in/yaml/v3"
+
+	"github.com/shuan-dev/shuan/yamlcheck"
 )
 
 // The raw types mirror the pack YAML (packs/README.md). They are decoded,
@@ -350,51 +351,5 @@ func decodeFile(f packFile, list *[]Problem) (rawFile, bool) {
 
 // checkKeys reports mapping keys that have no field in t, recursively.
 func checkKeys(n *yaml.Node, t reflect.Type, path string, pr problems) {
-	for t.Kind() == reflect.Pointer {
-		t = t.Elem()
-	}
-	switch t.Kind() {
-	case reflect.Struct:
-		if n.Kind != yaml.MappingNode {
-			return // type error reported by Decode (or a scalar example)
-		}
-		fields := map[string]reflect.Type{}
-		for i := 0; i < t.NumField(); i++ {
-			f := t.Field(i)
-			tag := strings.Split(f.Tag.Get("yaml"), ",")[0]
-			if tag == "" || tag == "-" || !f.IsExported() {
-				continue
-			}
-			fields[tag] = f.Type
-		}
-		for i := 0; i+1 < len(n.Content); i += 2 {
-			k, v := n.Content[i], n.Content[i+1]
-			ft, ok := fields[k.Value]
-			field := joinPath(path, k.Value)
-			if !ok {
-				known := make([]string, 0, len(fields))
-				for f := range fields {
-					known = append(known, f)
-				}
-				sort.Strings(known)
-				pr.add(k.Line, field, "unknown field (known: %s)", strings.Join(known, ", "))
-				continue
-			}
-			checkKeys(v, ft, field, pr)
-		}
-	case reflect.Slice:
-		if n.Kind != yaml.SequenceNode {
-			return
-		}
-		for i, c := range n.Content {
-			checkKeys(c, t.Elem(), fmt.Sprintf("%s[%d]", path, i), pr)
-		}
-	}
-}
-
-func joinPath(a, b string) string {
-	if a == "" {
-		return b
-	}
-	return a + "." + b
+	yamlcheck.Keys(n, t, path, func(line int, field, msg string) { pr.add(line, field, "%s", msg) }, nil)
 }

@@ -5,11 +5,12 @@ import (
 	"errors"
 	"fmt"
 	"reflect"
-	"sort"
 	"strings"
 	"time"
 
 	"go.yaml.in/yaml/v3"
+
+	"github.com/shuan-dev/shuan/yamlcheck"
 )
 
 // The raw types mirror the pack YAML (packs/README.md). They are decoded,
@@ -267,67 +268,29 @@ func reportDecode(err error, line int, pr problems) {
 }
 
 // checkKeys reports mapping keys that have no field in t, recursively.
+// Raw yaml nodes are checked where they are decoded; an example is one
+// event or a sequence of events.
 func checkKeys(n *yaml.Node, t reflect.Type, path string, pr problems) {
-	for t.Kind() == reflect.Pointer {
-		t = t.Elem()
-	}
-	if t == nodeType {
-		return // checked where it is decoded
-	}
-	if t == reflect.TypeOf(rawExample{}) {
-		if n.Kind == yaml.SequenceNode {
-			for i, c := range n.Content {
-				checkKeys(c, reflect.TypeOf(rawEvent{}), fmt.Sprintf("%s[%d]", path, i), pr)
-			}
-		} else {
-			checkKeys(n, reflect.TypeOf(rawEvent{}), path, pr)
-		}
-		return
-	}
-	switch t.Kind() {
-	case reflect.Struct:
-		if n.Kind != yaml.MappingNode {
-			return
-		}
-		fields := map[string]reflect.Type{}
-		for i := 0; i < t.NumField(); i++ {
-			f := t.Field(i)
-			tag := strings.Split(f.Tag.Get("yaml"), ",")[0]
-			if tag == "" || tag == "-" || !f.IsExported() {
-				continue
-			}
-			fields[tag] = f.Type
-		}
-		for i := 0; i+1 < len(n.Content); i += 2 {
-			k, v := n.Content[i], n.Content[i+1]
-			ft, ok := fields[k.Value]
-			field := joinPath(path, k.Value)
-			if !ok {
-				known := make([]string, 0, len(fields))
-				for f := range fields {
-					known = append(known, f)
+	report := func(line int, field, msg string) { pr.add(line, field, "%s", msg) }
+	var override yamlcheck.Override
+	override = func(n *yaml.Node, t reflect.Type, path string) bool {
+		switch t {
+		case nodeType:
+			return true
+		case reflect.TypeOf(rawExample{}):
+			ev := reflect.TypeOf(rawEvent{})
+			if n.Kind == yaml.SequenceNode {
+				for i, c := range n.Content {
+					yamlcheck.Keys(c, ev, fmt.Sprintf("%s[%d]", path, i), report, override)
 				}
-				sort.Strings(known)
-				pr.add(k.Line, field, "unknown field (known: %s)", strings.Join(known, ", "))
-				continue
+			} else {
+				yamlcheck.Keys(n, ev, path, report, override)
 			}
-			checkKeys(v, ft, field, pr)
+			return true
 		}
-	case reflect.Slice:
-		if n.Kind != yaml.SequenceNode {
-			return
-		}
-		for i, c := range n.Content {
-			checkKeys(c, t.Elem(), fmt.Sprintf("%s[%d]", path, i), pr)
-		}
+		return false
 	}
-}
-
-func joinPath(a, b string) string {
-	if a == "" {
-		return b
-	}
-	return a + "." + b
+	yamlcheck.Keys(n, t, path, report, override)
 }
 
 // findLine returns the line of the value at the mapping path below n, or
