@@ -37,7 +37,7 @@ func pemBytes(c *x509.Certificate) []byte {
 	return pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: c.Raw})
 }
 
-// Handlers returns the console handler; the node runtime implements the
+// ConsoleFunc builds the console handler of a node; the node runtime implements the
 // console's actions. It is set by the command that wires the console.
 type ConsoleFunc func(r *Runtime) (http.Handler, error)
 
