@@ -200,6 +200,7 @@ type nameRule struct {
 type tableRule struct {
 	id, title string
 	category  string
+	columnPI  string // PI type of the table's business columns (体检 → pi.health)
 	industry  string // "" for every industry
 	examples  []example
 	at        where
@@ -290,6 +291,7 @@ type Engine struct {
 	unitIdx    map[string][]int // normalised unit → name rules marked units
 	tables     []tableRule
 	tableIdx   *kwIndex
+	vocab      map[string]bool // ASCII words of name and table keywords, for splitting folded names
 	grades     []gradeRule
 	industries []Industry
 	now        func() time.Time
@@ -590,6 +592,9 @@ func compile(files []packFile, now func() time.Time) (*Engine, error) {
 			if len(t.Keywords) == 0 {
 				pr.add(t.line, f+".keywords", "at least one keyword required")
 			}
+			if t.ColumnPI != "" && !isPIType(t.ColumnPI) {
+				pr.add(t.at("column_pi"), f+".column_pi", "unknown PI type %q", t.ColumnPI)
+			}
 			checkKeywords(pr, t.at("keywords"), f+".keywords", t.Keywords)
 			for _, k := range t.Keywords {
 				tableB.add(len(e.tables), k, false)
@@ -597,7 +602,7 @@ func compile(files []packFile, now func() time.Time) (*Engine, error) {
 			for _, k := range t.Exclude {
 				tableB.add(len(e.tables), k, true)
 			}
-			tr := tableRule{id: t.ID, title: t.Title, category: t.Category, industry: industry, at: where{pr.file, t.line},
+			tr := tableRule{id: t.ID, title: t.Title, category: t.Category, columnPI: t.ColumnPI, industry: industry, at: where{pr.file, t.line},
 				examples: examples(t.Examples, t.line, f, pr)}
 			if !ok {
 				tr = tableRule{}
@@ -671,6 +676,12 @@ func compile(files []packFile, now func() time.Time) (*Engine, error) {
 		return nil, &PackError{Problems: list}
 	}
 	var err error
+	e.vocab = map[string]bool{}
+	for _, b := range []*kwBuilder{&nameB, &tableB} {
+		for w := range b.words {
+			e.vocab[w] = true
+		}
+	}
 	if e.nameIdx, err = nameB.build(); err != nil {
 		return nil, fmt.Errorf("build name keyword index: %w", err)
 	}

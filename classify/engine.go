@@ -3,7 +3,9 @@ package classify
 import (
 	"fmt"
 	"math"
+	"regexp"
 	"sort"
+	"strconv"
 	"strings"
 	"time"
 )
@@ -40,6 +42,7 @@ type columnFacts struct {
 	label                 ColumnLabel
 	catConf, piConf       float64
 	pending               bool         // category still to be inherited
+	temporal              bool         // a date or timestamp column
 	weakPI                *nameFinding // PI that applies only in a table of its rule's category
 	// Sample statistics: values, distinct values, values seen once and twice.
 	sampleN, sampleD, f1, f2 int
@@ -82,7 +85,7 @@ func (e *Engine) Classify(t Table, o Options) TableLabel {
 		tl.Evidence = append(tl.Evidence, Evidence{Kind: KindIndustry, Rule: "industry.unknown",
 			Detail: fmt.Sprintf("未识别的行业 %q，仅使用通用规则", o.Industry)})
 	}
-	tableNorm, tableCommentNorm := normalize(t.Name), normalize(t.Comment)
+	tableNorm, tableCommentNorm := e.normName(t.Name), normalize(t.Comment)
 
 	// Table context from table name and comment.
 	var ctxRule *tableRule
@@ -121,6 +124,10 @@ func (e *Engine) Classify(t Table, o Options) TableLabel {
 	anyPI := false
 	for _, f := range facts {
 		switch {
+		case !f.pending && f.label.Category != "tech" && f.reference():
+			// An identifier of another entity (拧紧枪编号 in a tightening
+			// record) points elsewhere; it says less about the table.
+			weights[f.label.Category] += f.catConf / 2
 		case !f.pending && f.label.Category != "tech":
 			weights[f.label.Category] += f.catConf
 		case f.pending && f.catName != nil && f.catName.rule.weak && !f.catName.guess:
@@ -158,6 +165,11 @@ func (e *Engine) Classify(t Table, o Options) TableLabel {
 		f := &facts[i]
 		if f.pending {
 			e.inherit(f, ctxRule, majority, tl.Category)
+		}
+		if ctxRule != nil && ctxRule.columnPI != "" && f.label.PI == "" && f.label.Category == ctxRule.category && !f.temporal {
+			f.label.PI, f.piConf = ctxRule.columnPI, e.pol.confTable
+			f.label.Evidence = append(f.label.Evidence, Evidence{Kind: KindContext, Rule: ctxRule.id,
+				Detail: fmt.Sprintf("%s的业务字段按 %s 处理", ctxRule.title, ctxRule.columnPI)})
 		}
 		if w := f.weakPI; w != nil && f.label.PI == "" && tl.Category == w.rule.category {
 			f.label.PI, f.piConf = w.rule.pi, w.conf
@@ -213,18 +225,24 @@ func (e *Engine) Classify(t Table, o Options) TableLabel {
 // analyseColumn runs the name, comment and content detectors on one column.
 func (e *Engine) analyseColumn(c Column, industry string, now time.Time) columnFacts {
 	words, units := splitUnits(c.Comment)
-	f := columnFacts{nameNorm: normalize(c.Name), commentNorm: normalize(words)}
+	f := columnFacts{nameNorm: e.normName(c.Name), commentNorm: normalize(words), temporal: temporal(c)}
 	nameH, commentH := e.nameHits(f.nameNorm, industry), e.nameHits(f.commentNorm, industry)
-	if len(commentH) > 0 && hasHan(words) {
+	if hasHan(words) {
 		// A Chinese comment states what the column is; a short ASCII
-		// abbreviation in its name (dh, wd, mm: 电话 or 吨耗? 温度 or 纬度?)
-		// only guesses. Key and audit fields keep their name (id, zt).
-		means := false
-		for owner := range commentH {
-			means = means || e.names[owner].category != "tech"
-		}
+		// abbreviation in its name (dh, wd, gz: 电话 or 吨耗? 温度 or 纬度?
+		// 工资 or 钢种?) only guesses, even when the comment's words are
+		// unknown. Key and audit fields keep their name (id, zt).
 		for owner, h := range nameH {
-			if means && e.names[owner].category != "tech" && isAbbrev(h.keyword) {
+			if e.names[owner].category != "tech" && isAbbrev(h.keyword) {
+				delete(nameH, owner)
+			}
+		}
+	}
+	if !keyLike(c.Values) && len(strings.Fields(f.nameNorm)) > 1 {
+		// recipe_id holding ET-ABC-123 references a recipe, it is no
+		// surrogate key: the key suffix says nothing, the rest decides.
+		for owner, h := range nameH {
+			if r := &e.names[owner]; r.category == "tech" && r.pi == "" && h.head && isKeySuffix(h.keyword) {
 				delete(nameH, owner)
 			}
 		}
@@ -316,7 +334,8 @@ func (e *Engine) analyseColumn(c Column, industry string, now time.Time) columnF
 		if e.sampleContradicts(c, l.PI, now) {
 			tech := f.catName != nil && f.catName.rule.category == "tech" && f.catName.spec > f.piName.spec
 			generic := f.piName.kind == KindName && (f.piName.keyword == "name" && strings.TrimSpace(f.nameNorm) != "name" ||
-				f.piName.keyword == "location" || f.piName.keyword == "position")
+				f.piName.keyword == "location" || f.piName.keyword == "position") ||
+				l.PI == "pi.address" && !anyHan(c.Values) // IP, Modbus or PLC addresses
 			if tech || generic {
 				// gps_time is a time, char_name or buyer_name need not be a
 				// person's, location may be a storage area: with a more
@@ -348,6 +367,14 @@ func (e *Engine) analyseColumn(c Column, industry string, now time.Time) columnF
 		l.Category, f.catConf = f.content.rule.category, f.content.conf
 	default:
 		f.pending = true
+	}
+	if f.temporal && isTimestampType(c) && l.PI == "" && (f.pending || l.Category == "tech") {
+		// A timestamp that no business word explains (kcsj, jlsj, wgsj) is
+		// bookkeeping of when a row happened, not business content.
+		f.pending = false
+		l.Category, f.catConf = "tech", e.pol.confName
+		l.Evidence = append(l.Evidence, Evidence{Kind: KindPolicy, Rule: "policy.timestamp",
+			Detail: "时间戳列，名称与注释无业务含义关键词 → tech"})
 	}
 	return f
 }
@@ -713,3 +740,112 @@ func levelText(level string, sub int) string {
 }
 
 func round2(f float64) float64 { return math.Round(f*100) / 100 }
+
+// keyLike reports whether the sampled values could be surrogate keys:
+// integers or UUIDs (or no values at all).
+func keyLike(vals []string) bool {
+	for i, v := range vals {
+		if i == 50 {
+			break
+		}
+		v = strings.TrimSpace(v)
+		if v == "" {
+			continue
+		}
+		if _, err := strconv.ParseInt(v, 10, 64); err == nil {
+			continue
+		}
+		if h := strings.ReplaceAll(v, "-", ""); len(h) == 32 && strings.Trim(strings.ToLower(h), "0123456789abcdef") == "" {
+			continue
+		}
+		return false
+	}
+	return true
+}
+
+// isKeySuffix reports whether a keyword is a key suffix (id, pk, uuid).
+func isKeySuffix(kw string) bool {
+	switch strings.ToLower(kw) {
+	case "id", "pk", "fk", "uuid", "guid", "oid":
+		return true
+	}
+	return false
+}
+
+// isTimestampType reports whether the column holds points in time with a
+// time of day: a timestamp/datetime type, or values that all are.
+func isTimestampType(c Column) bool {
+	t := strings.ToLower(c.Type)
+	if strings.Contains(t, "timestamp") || strings.Contains(t, "datetime") {
+		return true
+	}
+	return allValues(c.Values, func(v string) bool { return dateTimeRE.MatchString(v) })
+}
+
+// temporal reports whether the column holds dates or timestamps, by its
+// type or by all its sampled values.
+func temporal(c Column) bool {
+	t := strings.ToLower(c.Type)
+	if strings.Contains(t, "date") || strings.Contains(t, "timestamp") {
+		return true
+	}
+	return allValues(c.Values, func(v string) bool { return dateRE.MatchString(v) })
+}
+
+var (
+	dateRE     = regexp.MustCompile(`^\d{4}[-/.年]\d{1,2}[-/.月]\d{1,2}日?(?:[ T]\d{1,2}:\d{2}(?::\d{2}(?:\.\d+)?)?(?:Z|[+-]\d{2}:?\d{2})?)?$`)
+	dateTimeRE = regexp.MustCompile(`^\d{4}[-/.]\d{1,2}[-/.]\d{1,2}[ T]\d{1,2}:\d{2}`)
+)
+
+// allValues reports whether there are at least three non-empty sampled
+// values among the first 20 and all satisfy ok.
+func allValues(vals []string, ok func(string) bool) bool {
+	n := 0
+	for _, v := range vals {
+		if v = strings.TrimSpace(v); v == "" {
+			continue
+		}
+		if !ok(v) {
+			return false
+		}
+		if n++; n == 20 {
+			break
+		}
+	}
+	return n >= 3
+}
+
+// anyHan reports whether some sampled value contains a Han character.
+func anyHan(vals []string) bool {
+	for _, v := range vals {
+		if hasHan(v) {
+			return true
+		}
+	}
+	return false
+}
+
+// reference reports whether the column's name or comment ends in an
+// identifier suffix (编号, 代码, _no, _code, bh): it references an entity.
+func (f *columnFacts) reference() bool {
+	for _, norm := range []string{f.commentNorm, f.nameNorm} {
+		toks := strings.Fields(norm)
+		if len(toks) == 0 {
+			continue
+		}
+		last := toks[len(toks)-1]
+		for _, suf := range []string{"编号", "编码", "代码", "代号", "号"} {
+			if strings.HasSuffix(last, suf) {
+				return true
+			}
+		}
+		switch last {
+		case "no", "id", "code", "num", "nbr":
+			return len(toks) > 1
+		}
+		if len(last) > 2 && isAbbrev(last[len(last)-2:]) && (strings.HasSuffix(last, "bh") || strings.HasSuffix(last, "bm")) && isAbbrev(last[:min(len(last), 4)]) {
+			return true
+		}
+	}
+	return false
+}

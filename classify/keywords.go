@@ -133,6 +133,7 @@ type kwBuilder struct {
 	ids    map[string]int
 	pats   []string
 	owners [][]kwOwner
+	words  map[string]bool // lower-case ASCII words of the non-exclude keywords
 }
 
 func (b *kwBuilder) add(owner int, keyword string, exclude bool) {
@@ -141,7 +142,14 @@ func (b *kwBuilder) add(owner int, keyword string, exclude bool) {
 		return
 	}
 	if b.ids == nil {
-		b.ids = map[string]int{}
+		b.ids, b.words = map[string]int{}, map[string]bool{}
+	}
+	if !exclude {
+		for _, t := range strings.Fields(p) {
+			if asciiWord(t) {
+				b.words[t] = true
+			}
+		}
 	}
 	id, ok := b.ids[p]
 	if !ok {
@@ -244,4 +252,65 @@ func isAbbrev(kw string) bool {
 		}
 	}
 	return kw != ""
+}
+
+// asciiWord reports whether t is made only of lower-case ASCII letters.
+func asciiWord(t string) bool {
+	for i := 0; i < len(t); i++ {
+		if t[i] < 'a' || t[i] > 'z' {
+			return false
+		}
+	}
+	return t != ""
+}
+
+// keySuffixes may end a folded name as a two-letter word (contactid, loomno).
+var keySuffixes = map[string]bool{"id": true, "no": true, "nm": true, "cd": true, "at": true, "by": true, "dt": true}
+
+// normName normalises a column or table name, splitting the runs that
+// PostgreSQL and Oracle fold to one case (updateTime → updatetime) back
+// into known words: "update time".
+func (e *Engine) normName(s string) string {
+	ts := tokens(s)
+	out := ts[:0:0]
+	for _, t := range ts {
+		out = append(out, e.splitRun(t)...)
+	}
+	if len(out) == 0 {
+		return ""
+	}
+	return " " + strings.Join(out, " ") + " "
+}
+
+// splitRun splits a lower-case ASCII token of six letters or more that is
+// no keyword into vocabulary words of at least three letters (a final key
+// suffix such as id or no may be shorter), with as few parts as possible;
+// a token that cannot be split whole is returned as it is.
+func (e *Engine) splitRun(t string) []string {
+	if len(t) < 6 || !asciiWord(t) || e.vocab[t] {
+		return []string{t}
+	}
+	n := len(t)
+	// parts[i] is the fewest words covering t[:i], from[i] where the last starts.
+	parts, from := make([]int, n+1), make([]int, n+1)
+	for i := 1; i <= n; i++ {
+		parts[i] = -1
+		for j := 0; j < i; j++ {
+			w := t[j:i]
+			if parts[j] < 0 || !(len(w) >= 3 && e.vocab[w] || i == n && keySuffixes[w]) {
+				continue
+			}
+			if parts[i] < 0 || parts[j]+1 < parts[i] {
+				parts[i], from[i] = parts[j]+1, j
+			}
+		}
+	}
+	if parts[n] < 2 {
+		return []string{t}
+	}
+	out := make([]string, parts[n])
+	for i, k := n, parts[n]-1; i > 0; i, k = from[i], k-1 {
+		out[k] = t[from[i]:i]
+	}
+	return out
 }

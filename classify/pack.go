@@ -195,6 +195,7 @@ type rawTable struct {
 	ID       string      `yaml:"id"`
 	Title    string      `yaml:"title"`
 	Category string      `yaml:"category"`
+	ColumnPI string      `yaml:"column_pi"`
 	Keywords []string    `yaml:"keywords"`
 	Exclude  []string    `yaml:"exclude"`
 	Examples rawExamples `yaml:"examples"`

@@ -1,0 +1,153 @@
+package classify
+
+import (
+	"fmt"
+	"testing"
+)
+
+// TestSchemaHeuristics covers the reading of schemas that no single keyword
+// explains: folded names, comments that explain abbreviations, business
+// codes under key suffixes, bare timestamps, tables whose columns are
+// personal information by what the table is, and identifier columns.
+func TestSchemaHeuristics(t *testing.T) {
+	e := mustLoad(t)
+	ints := func(n int) []string {
+		v := make([]string, n)
+		for i := range v {
+			v[i] = fmt.Sprint(i + 1)
+		}
+		return v
+	}
+	rep := func(n int, vals ...string) []string {
+		var out []string
+		for len(out) < n {
+			out = append(out, vals...)
+		}
+		return out[:n]
+	}
+	stamps := rep(30, "2026-03-01 08:15:00", "2026-03-02 09:30:12", "2026-03-05 17:45:59")
+	dates := rep(30, "2026-03-01", "2026-03-02", "2026-04-11")
+	c := func(name, typ, comment string, vals []string) Column {
+		return Column{Name: name, Type: typ, Comment: comment, Values: vals}
+	}
+	for _, tc := range []struct {
+		name  string
+		table Table
+		want  map[string]string // column → "category pi"
+	}{
+		{
+			name: "PostgreSQL-folded camelCase names are split into words",
+			table: Table{Name: "loomstatus", Comment: "织机实时状态", Columns: []Column{
+				c("id", "bigint", "", ints(30)),
+				c("updatetime", "timestamp", "", stamps),
+				c("contactid", "bigint", "", ints(30)),
+			}},
+			want: map[string]string{"updatetime": "tech -", "contactid": "tech -"},
+		},
+		{
+			name: "a Chinese comment explains a pinyin abbreviation (gz is 钢种, not 工资)",
+			table: Table{Name: "lg_zlyl", Comment: "转炉冶炼记录", Columns: []Column{
+				c("gz", "varchar", "钢种", rep(30, "Q235B", "HRB400E", "SPHC")),
+				c("jbgz", "numeric", "", rep(30, "5200.00", "6100.50")),
+			}},
+			want: map[string]string{"gz": "prod.process -"},
+		},
+		{
+			name: "a key suffix over business codes references an entity; over integers it is a key",
+			table: Table{Name: "etch_recipe_step", Comment: "刻蚀配方步骤", Columns: []Column{
+				c("step_id", "bigint", "", ints(30)),
+				c("recipe_id", "varchar", "", rep(30, "ET-ABC-101", "ET-XYZ-202")),
+				c("product_id", "varchar", "", rep(30, "AB1234C", "XY9876Z")),
+			}},
+			want: map[string]string{"step_id": "tech -", "recipe_id": "prod.process -", "product_id": "mgmt.customer_product -"},
+		},
+		{
+			name: "a timestamp no business word explains is tech, a business date is not",
+			table: Table{Name: "sp_mjjl", Comment: "杀菌釜杀菌记录", Columns: []Column{
+				c("jlsj", "timestamp without time zone", "", stamps),
+				c("kcsj", "TEXT", "", stamps),
+				c("sjwd", "numeric", "杀菌温度", rep(30, "121.5", "121.1")),
+				c("scrq", "date", "生产日期", dates),
+			}},
+			want: map[string]string{"jlsj": "tech -", "kcsj": "tech -", "scrq": "prod.process -"},
+		},
+		{
+			name: "measurements in a medical-exam table are health information, its dates are not",
+			table: Table{Name: "emp_medical_exam", Columns: []Column{
+				c("exam_id", "bigint", "", ints(30)),
+				c("height_cm", "integer", "", rep(30, "172", "165", "180")),
+				c("color_vision", "varchar", "", rep(30, "正常", "色弱")),
+				c("exam_date", "date", "", dates),
+			}},
+			want: map[string]string{"height_cm": "mgmt.hr_finance pi.health", "color_vision": "mgmt.hr_finance pi.health",
+				"exam_date": "mgmt.hr_finance -", "exam_id": "tech -"},
+		},
+		{
+			name: "a training record's courses and scores are employment information",
+			table: Table{Name: "px_jl", Comment: "员工培训记录", Columns: []Column{
+				c("kcmc", "varchar", "课程名称", rep(30, "三级安全教育", "叉车安全操作")),
+				c("cj", "integer", "考试成绩", rep(30, "88", "92", "75")),
+			}},
+			want: map[string]string{"kcmc": "mgmt.hr_finance pi.employment", "cj": "mgmt.hr_finance pi.employment"},
+		},
+		{
+			name: "IP and register addresses are no personal addresses; postal ones are",
+			table: Table{Name: "ot_sec_event", Comment: "工控安全审计日志", Columns: []Column{
+				c("source_addr", "varchar", "", rep(30, "10.1.2.3", "192.168.10.20")),
+				c("dz", "varchar", "", rep(30, "DB1.DBD0", "40001", "M100.0")),
+				c("home_address", "varchar", "", rep(30, "江苏省苏州市工业园区星湖街328号", "浙江省杭州市西湖区文三路90号")),
+			}},
+			want: map[string]string{"source_addr": "prod.log -", "dz": "prod.log -", "home_address": "prod.log pi.address"},
+		},
+		{
+			name: "an equipment number does not make a tightening record an asset table",
+			table: Table{Name: "zp_njjl", Comment: "总装拧紧记录", Columns: []Column{
+				c("njqbh", "varchar", "拧紧枪编号", rep(30, "NJQ-001", "NJQ-002")),
+				c("mbnj", "numeric", "目标扭矩(N·m)", rep(30, "45.0", "60.5")),
+				c("sjjd", "numeric", "实际角度", rep(30, "120.5", "98.1")),
+			}},
+			want: map[string]string{"njqbh": "mgmt.asset -", "mbnj": "prod.process -", "sjjd": "prod.process -"},
+		},
+		{
+			name: "a generic ledger word does not make a sharing ledger an asset table",
+			table: Table{Name: "data_share_ledger", Comment: "数据对外共享台账", Columns: []Column{
+				c("agreement_no", "varchar", "", rep(30, "XY-2026-001", "XY-2026-002")),
+			}},
+			want: map[string]string{"agreement_no": "ext.shared -"},
+		},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			tl := e.Classify(tc.table, Options{})
+			for i, col := range tc.table.Columns {
+				want, ok := tc.want[col.Name]
+				if !ok {
+					continue
+				}
+				l := tl.Columns[i]
+				pi := l.PI
+				if pi == "" {
+					pi = "-"
+				}
+				if got := l.Category + " " + pi; got != want {
+					t.Errorf("%s: got %s, want %s; evidence %v", col.Name, got, want, l.Evidence)
+				}
+			}
+		})
+	}
+}
+
+func TestSplitRun(t *testing.T) {
+	e := mustLoad(t)
+	for in, want := range map[string]string{
+		"updatetime":   " update time ",
+		"contactid":    " contact id ",
+		"customername": " customer name ",
+		"sbbh":         " sbbh ",       // too short: pinyin initials stay whole
+		"qwertyuiop":   " qwertyuiop ", // no split into known words
+		"gylxbm":       " gylxbm ",
+	} {
+		if got := e.normName(in); got != want {
+			t.Errorf("normName(%q) = %q, want %q", in, got, want)
+		}
+	}
+}
