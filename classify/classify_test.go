@@ -79,7 +79,7 @@ func TestClassifyTables(t *testing.T) {
 				"sfzh":        "mgmt.hr_finance pi.id_number sensitive general/4",
 				"lxdh":        "mgmt.hr_finance pi.phone general/3",
 				"yhkh":        "mgmt.hr_finance pi.bank_account sensitive general/4",
-				"jbgz":        "mgmt.hr_finance pi.other general/3",
+				"jbgz":        "mgmt.hr_finance pi.employment general/3",
 				"bm":          "mgmt.hr_finance pi.employment general/3",
 				"create_time": "tech general/1",
 				"is_deleted":  "tech general/1",
@@ -90,7 +90,7 @@ func TestClassifyTables(t *testing.T) {
 			category: "mgmt.hr_finance", level: "important",
 			cols: map[string]string{
 				"sfzh": "mgmt.hr_finance pi.id_number sensitive important",
-				"jbgz": "mgmt.hr_finance pi.other general/3",
+				"jbgz": "mgmt.hr_finance pi.employment general/3",
 			},
 		},
 		{
@@ -122,7 +122,7 @@ func TestClassifyTables(t *testing.T) {
 				"node":     "prod.control general/3",
 				"val":      "prod.condition general/2",
 				"unit_val": "prod.condition general/2",
-				"ts":       "tech general/1",
+				"ts":       "prod.condition general/2",
 			},
 		},
 		{

@@ -19,6 +19,7 @@ type nameFinding struct {
 	conf    float64
 	owner   int  // rule index, the last tie-breaker
 	guess   bool // read from the head syllables of a pinyin name (abbrevHead)
+	head    bool // the keyword ends the name or comment
 }
 
 // contentFinding is one content rule that reached its ratio on the sample.
@@ -97,6 +98,9 @@ func (e *Engine) Classify(t Table, o Options) TableLabel {
 			sp := h.spec()
 			if h.head {
 				sp += 2 // a table is what its name ends with: sales_monthly_report is a report
+			}
+			if r.industry != "" {
+				sp++ // the selected industry's vocabulary is the more specific
 			}
 			if sp > ctxSpec || sp == ctxSpec && (src.kind == KindComment && ctxKind != KindComment || src.kind == ctxKind && owner < ctxOwner) {
 				ctxRule, ctxKW, ctxKind, ctxSpec, ctxOwner = r, h.keyword, src.kind, sp, owner
@@ -263,7 +267,7 @@ func (e *Engine) analyseColumn(c Column, industry string, now time.Time) columnF
 	}{{nameH, KindName, e.pol.confName}, {commentH, KindComment, e.pol.confComment}} {
 		for owner, h := range src.hits {
 			r := &e.names[owner]
-			nf := &nameFinding{rule: r, owner: owner, kind: src.kind, keyword: h.keyword, spec: h.spec(), conf: src.conf}
+			nf := &nameFinding{rule: r, owner: owner, kind: src.kind, keyword: h.keyword, spec: h.spec(), conf: src.conf, head: h.head}
 			switch {
 			case h.head && r.category == "tech":
 				nf.spec += 6 // a key suffix makes the column a key: log_id, recipe_id
@@ -352,6 +356,20 @@ func (e *Engine) analyseColumn(c Column, industry string, now time.Time) columnF
 		}
 	}
 
+	if f.content == nil && l.PI == "pi.name" && f.piName != nil && !f.piName.head && f.reference() {
+		// operator_no, czr_gh: the number of a person is their staff
+		// number, not their name.
+		l.PI = "pi.employment"
+		l.Evidence = append(l.Evidence, Evidence{Kind: KindName, Rule: "policy.person_number",
+			Detail: fmt.Sprintf("“%s”后接编号，按工号等职业信息处理", f.piName.keyword)})
+	}
+	if f.content == nil && l.PI != "" && f.piName != nil && !f.piName.head && f.piName.kind == KindName &&
+		isAbbrev(f.piName.keyword) && f.catName != nil && f.catName != f.piName && f.catName.head && f.catName.rule.pi == "" {
+		// xl_dl: the head dl (电流) names what the column is; the modifier
+		// xl is no 学历 here.
+		l.PI, f.piConf = "", 0
+	}
+
 	// Category: an explicit name category (tech only when content found
 	// nothing), then a strong content category; otherwise inherit later.
 	contentFound := f.content != nil
@@ -367,14 +385,6 @@ func (e *Engine) analyseColumn(c Column, industry string, now time.Time) columnF
 		l.Category, f.catConf = f.content.rule.category, f.content.conf
 	default:
 		f.pending = true
-	}
-	if f.temporal && isTimestampType(c) && l.PI == "" && (f.pending || l.Category == "tech") {
-		// A timestamp that no business word explains (kcsj, jlsj, wgsj) is
-		// bookkeeping of when a row happened, not business content.
-		f.pending = false
-		l.Category, f.catConf = "tech", e.pol.confName
-		l.Evidence = append(l.Evidence, Evidence{Kind: KindPolicy, Rule: "policy.timestamp",
-			Detail: "时间戳列，名称与注释无业务含义关键词 → tech"})
 	}
 	return f
 }
@@ -772,16 +782,6 @@ func isKeySuffix(kw string) bool {
 	return false
 }
 
-// isTimestampType reports whether the column holds points in time with a
-// time of day: a timestamp/datetime type, or values that all are.
-func isTimestampType(c Column) bool {
-	t := strings.ToLower(c.Type)
-	if strings.Contains(t, "timestamp") || strings.Contains(t, "datetime") {
-		return true
-	}
-	return allValues(c.Values, func(v string) bool { return dateTimeRE.MatchString(v) })
-}
-
 // temporal reports whether the column holds dates or timestamps, by its
 // type or by all its sampled values.
 func temporal(c Column) bool {
@@ -792,10 +792,7 @@ func temporal(c Column) bool {
 	return allValues(c.Values, func(v string) bool { return dateRE.MatchString(v) })
 }
 
-var (
-	dateRE     = regexp.MustCompile(`^\d{4}[-/.年]\d{1,2}[-/.月]\d{1,2}日?(?:[ T]\d{1,2}:\d{2}(?::\d{2}(?:\.\d+)?)?(?:Z|[+-]\d{2}:?\d{2})?)?$`)
-	dateTimeRE = regexp.MustCompile(`^\d{4}[-/.]\d{1,2}[-/.]\d{1,2}[ T]\d{1,2}:\d{2}`)
-)
+var dateRE = regexp.MustCompile(`^\d{4}[-/.年]\d{1,2}[-/.月]\d{1,2}日?(?:[ T]\d{1,2}:\d{2}(?::\d{2}(?:\.\d+)?)?(?:Z|[+-]\d{2}:?\d{2})?)?$`)
 
 // allValues reports whether there are at least three non-empty sampled
 // values among the first 20 and all satisfy ok.

@@ -62,14 +62,15 @@ func TestSchemaHeuristics(t *testing.T) {
 			want: map[string]string{"step_id": "tech -", "recipe_id": "prod.process -", "product_id": "mgmt.customer_product -"},
 		},
 		{
-			name: "a timestamp no business word explains is tech, a business date is not",
+			name: "bookkeeping timestamps are tech, the times of business events are not",
 			table: Table{Name: "sp_mjjl", Comment: "杀菌釜杀菌记录", Columns: []Column{
 				c("jlsj", "timestamp without time zone", "", stamps),
-				c("kcsj", "TEXT", "", stamps),
 				c("sjwd", "numeric", "杀菌温度", rep(30, "121.5", "121.1")),
 				c("scrq", "date", "生产日期", dates),
+				c("synced_at", "timestamp", "", stamps),
+				c("gxsj", "timestamp", "", stamps),
 			}},
-			want: map[string]string{"jlsj": "tech -", "kcsj": "tech -", "scrq": "prod.process -"},
+			want: map[string]string{"jlsj": "prod.process -", "scrq": "prod.process -", "synced_at": "tech -", "gxsj": "tech -"},
 		},
 		{
 			name: "measurements in a medical-exam table are health information, its dates are not",

@@ -284,12 +284,28 @@ func (e *Engine) normName(s string) string {
 
 // splitRun splits a lower-case ASCII token of six letters or more that is
 // no keyword into vocabulary words of at least three letters (a final key
-// suffix such as id or no may be shorter), with as few parts as possible;
-// a token that cannot be split whole is returned as it is.
+// suffix such as id or no may be shorter), with as few parts as possible,
+// after a one-letter type prefix if need be; a token that cannot be split
+// whole is returned as it is.
 func (e *Engine) splitRun(t string) []string {
 	if len(t) < 6 || !asciiWord(t) || e.vocab[t] {
 		return []string{t}
 	}
+	if out := e.splitWords(t); out != nil {
+		return out
+	}
+	if strings.IndexByte("fcidbn", t[0]) >= 0 {
+		// Kingdee and Yonyou prefix names with a type letter:
+		// fsuppliernumber, cinvcode.
+		if out := e.splitWords(t[1:]); out != nil {
+			return append([]string{t[:1]}, out...)
+		}
+	}
+	return []string{t}
+}
+
+// splitWords splits t into at least two vocabulary words, or returns nil.
+func (e *Engine) splitWords(t string) []string {
 	n := len(t)
 	// parts[i] is the fewest words covering t[:i], from[i] where the last starts.
 	parts, from := make([]int, n+1), make([]int, n+1)
@@ -306,7 +322,7 @@ func (e *Engine) splitRun(t string) []string {
 		}
 	}
 	if parts[n] < 2 {
-		return []string{t}
+		return nil
 	}
 	out := make([]string, parts[n])
 	for i, k := n, parts[n]-1; i > 0; i, k = from[i], k-1 {
