@@ -288,17 +288,20 @@ func (e *Engine) normName(s string) string {
 // after a one-letter type prefix if need be; a token that cannot be split
 // whole is returned as it is.
 func (e *Engine) splitRun(t string) []string {
-	if len(t) < 6 || !asciiWord(t) || e.vocab[t] {
+	if len(t) < 5 || !asciiWord(t) || e.vocab[t] {
 		return []string{t}
 	}
-	if out := e.splitWords(t); out != nil {
+	if out := e.splitWords(t); len(t) >= 6 && out != nil {
 		return out
 	}
 	if strings.IndexByte("fcidbn", t[0]) >= 0 {
 		// Kingdee and Yonyou prefix names with a type letter:
-		// fsuppliernumber, cinvcode.
+		// fsuppliernumber, cinvcode, fprice.
 		if out := e.splitWords(t[1:]); out != nil {
 			return append([]string{t[:1]}, out...)
+		}
+		if len(t) > 4 && e.vocab[t[1:]] {
+			return []string{t[:1], t[1:]}
 		}
 	}
 	return []string{t}
