@@ -4,6 +4,18 @@
 //
 // Each file format registers itself in this package; a file is a table
 // named by its path relative to the scanned directory.
+//
+// A read that is not Full samples Limit rows, emitted in file order, with a
+// seed derived from the file's name and size so that a rescan of an
+// unchanged file sees the same rows. Line-based files (CSV, TSV, NDJSON,
+// text) up to sampleBudget are parsed whole into a reservoir sample; larger
+// ones are probed at seeded offsets spread over the file, falling back to
+// the first rows when most probes land inside multi-line CSV records. JSON
+// arrays and workbooks up to parseBudget are parsed whole into a reservoir,
+// larger ones give their first rows; Parquet files are sampled in runs of
+// rows reached with SeekToRow. Sampling 1000 rows of a 200 MiB CSV
+// (page-cached) takes about 7 ms spread against 1.7 ms for the first 1000
+// rows (SHUAN_BENCH_FILES=1 go test ./source/files -run x -bench Sample).
 package files
 
 import (
@@ -261,8 +273,8 @@ func (c *Conn) Tables(ctx context.Context) ([]source.Table, error) {
 	return out, nil
 }
 
-// Read reads the first o.Limit rows of a file (files have no cheap random
-// access), or every row with o.Full.
+// Read samples o.Limit rows of a file (see the package doc), or streams
+// every row with o.Full.
 func (c *Conn) Read(ctx context.Context, t source.Table, o source.ReadOptions, emit func(source.Batch) error) error {
 	e, ok := c.entries[t.Name]
 	if !ok {

@@ -16,23 +16,56 @@ func discard(source.Batch) error { return nil }
 
 var all = source.ReadOptions{Limit: 50, Full: true}
 
+var sample5 = source.ReadOptions{Limit: 5}
+
 func FuzzCSV(f *testing.F) {
 	f.Add([]byte("a,b\n1,2\n"))
 	f.Add([]byte("\ufeffx;y\n\"q;\"\"\";2\n"))
 	f.Add([]byte{0xB9, 0xA4, 0xD2, 0xD5, ',', '1', '\n'})
 	f.Add([]byte{0xFF, 0xFE, 'a', 0, ',', 0})
+	f.Add([]byte("a,column_3\n1,2,3\n"))
+	f.Add([]byte("id,note\n1,\"x\ny, z\"\n2,\"\n\"\n3,w\n4,v\n5,u\n6,t\n"))
 	f.Fuzz(func(t *testing.T, data []byte) {
 		SniffDelimiter(data, ',')
 		DetectEncoding(data)
-		rows := 0
-		err := readCSV(context.Background(), bytes.NewReader(data), ',', all, func(b source.Batch) error {
+		check := func(b source.Batch) error {
 			if len(b.Values) != len(b.Columns) {
 				t.Fatalf("%d value columns for %d columns", len(b.Values), len(b.Columns))
 			}
-			rows += b.Rows
+			for _, v := range b.Values {
+				if len(v) > b.Rows {
+					t.Fatalf("%d values in %d rows", len(v), b.Rows)
+				}
+			}
 			return nil
-		}, func(n, _ int64, _ bool) int64 { return n })
-		_ = err
+		}
+		count := func(n, _ int64, _ bool) int64 { return n }
+		readCSV(context.Background(), bytes.NewReader(data), ',', all, sampling{}, check, count)
+		rows := 0
+		readCSV(context.Background(), bytes.NewReader(data), ',', sample5, sampling{reservoir: true, seed: 1}, func(b source.Batch) error {
+			rows += b.Rows
+			return check(b)
+		}, count)
+		if rows > sample5.Limit {
+			t.Fatalf("reservoir sampled %d rows", rows)
+		}
+		// The spread path, whatever the size: it keeps only records with
+		// the first record's field count.
+		h, err := readCSVHead(bytes.NewReader(data), ',')
+		if err != nil || h.first == nil {
+			return
+		}
+		rows = 0
+		spreadCSV(context.Background(), bytes.NewReader(data), int64(len(data)), ',', sample5.Limit, 1, func(b source.Batch) error {
+			if len(b.Columns) > len(h.first) {
+				t.Fatalf("%d columns from records of %d fields", len(b.Columns), len(h.first))
+			}
+			rows += b.Rows
+			return check(b)
+		})
+		if rows > sample5.Limit {
+			t.Fatalf("spread sampled %d rows", rows)
+		}
 	})
 }
 
@@ -41,8 +74,15 @@ func FuzzNDJSON(f *testing.F) {
 	f.Add([]byte("[1,2]\n\"s\"\nnull\n"))
 	f.Add([]byte(`[{"a":1},{"b":{"c":true}}]`))
 	f.Fuzz(func(t *testing.T, data []byte) {
-		readNDJSON(context.Background(), bytes.NewReader(data), all, discard, func(n, _ int64, _ bool) int64 { return n })
-		readJSON(context.Background(), bytes.NewReader(data), all, discard)
+		count := func(n, _ int64, _ bool) int64 { return n }
+		r := sampling{reservoir: true, seed: 1}
+		for _, o := range []source.ReadOptions{all, sample5} {
+			readNDJSON(context.Background(), bytes.NewReader(data), o, r, discard, count)
+			readJSON(context.Background(), bytes.NewReader(data), o, r, discard)
+			readLines(context.Background(), bytes.NewReader(data), o, r, discard, count)
+		}
+		spreadNDJSON(context.Background(), bytes.NewReader(data), int64(len(data)), sample5.Limit, 1, discard)
+		spreadLines(context.Background(), bytes.NewReader(data), int64(len(data)), sample5.Limit, 1, discard)
 		var v any
 		if json.Unmarshal(data, &v) == nil {
 			Flatten(v, func(key, typ, value string) {
@@ -71,7 +111,8 @@ func FuzzXLSX(f *testing.F) {
 			}
 			defer x.Close()
 			for _, sheet := range x.GetSheetList() {
-				readSheet(context.Background(), x, sheet, all, discard)
+				readSheet(context.Background(), x, sheet, all, sampling{}, discard)
+				readSheet(context.Background(), x, sheet, sample5, sampling{reservoir: true, seed: 1}, discard)
 			}
 			return nil
 		}()
@@ -95,7 +136,8 @@ func FuzzParquet(f *testing.F) {
 				return err
 			}
 			parquetColumns(pf)
-			return readParquet(context.Background(), pf, all, discard)
+			readParquet(context.Background(), pf, sample5, 1, discard)
+			return readParquet(context.Background(), pf, all, 1, discard)
 		}()
 	})
 }

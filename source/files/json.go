@@ -91,10 +91,15 @@ func (jsonFormat) read(ctx context.Context, e entry, o source.ReadOptions, emit 
 		return err
 	}
 	defer f.Close()
-	return readJSON(ctx, f, o, emit)
+	st, err := f.Stat()
+	if err != nil {
+		return err
+	}
+	size := st.Size()
+	return readJSON(ctx, f, o, sampling{reservoir: size <= parseBudget, seed: seedFor(e.path, "", size)}, emit)
 }
 
-func readJSON(ctx context.Context, r io.Reader, o source.ReadOptions, emit func(source.Batch) error) error {
+func readJSON(ctx context.Context, r io.Reader, o source.ReadOptions, s sampling, emit func(source.Batch) error) error {
 	dr, _, err := Decode(r)
 	if err != nil {
 		return err
@@ -110,26 +115,26 @@ func readJSON(ctx context.Context, r io.Reader, o source.ReadOptions, emit func(
 		return jsonErr(dec, err)
 	}
 	if d, ok := tok.(json.Delim); ok && d == '[' {
-		eof := true
-		for dec.More() {
-			if !o.Full && b.Rows() >= int64(o.Limit) {
-				eof = false
-				break
-			}
+		p := newPicker(o, s, func(v any) error { return record(b, v) })
+		more := true
+		for more && dec.More() {
 			var v any
 			if err := dec.Decode(&v); err != nil {
 				return jsonErr(dec, err)
 			}
-			if err := record(b, v); err != nil {
+			if more, err = p.take(v); err != nil {
 				return err
 			}
-			if b.Rows()%1024 == 0 && ctx.Err() != nil {
+			if p.seen%1024 == 0 && ctx.Err() != nil {
 				return ctx.Err()
 			}
 		}
+		if err := p.done(); err != nil {
+			return err
+		}
 		rows := int64(-1)
-		if eof {
-			rows = b.Rows()
+		if more {
+			rows = p.seen
 		}
 		return b.FlushWith(rows)
 	}
@@ -173,10 +178,31 @@ func (ndjsonFormat) read(ctx context.Context, e entry, o source.ReadOptions, emi
 	if err != nil {
 		return err
 	}
-	return readNDJSON(ctx, f, o, emit, sizeEstimator(st.Size()))
+	size := st.Size()
+	s := sampling{reservoir: size <= sampleBudget, seed: seedFor(e.path, "", size)}
+	if !o.Full && !s.reservoir {
+		if done, err := spreadNDJSON(ctx, f, size, o.Limit, s.seed, emit); done || err != nil {
+			return err
+		}
+		// Most probes met a line that is not JSON: read from the start, which
+		// reports the first such line.
+		if _, err := f.Seek(0, io.SeekStart); err != nil {
+			return err
+		}
+	}
+	return readNDJSON(ctx, f, o, s, emit, sizeEstimator(size))
 }
 
-func readNDJSON(ctx context.Context, r io.Reader, o source.ReadOptions, emit func(source.Batch) error, estimate estimator) error {
+// parseLine decodes one NDJSON line.
+func parseLine(raw []byte) (any, error) {
+	dec := json.NewDecoder(bytes.NewReader(raw))
+	dec.UseNumber()
+	var v any
+	err := dec.Decode(&v)
+	return v, err
+}
+
+func readNDJSON(ctx context.Context, r io.Reader, o source.ReadOptions, s sampling, emit func(source.Batch) error, estimate estimator) error {
 	dr, _, err := Decode(r)
 	if err != nil {
 		return err
@@ -184,27 +210,22 @@ func readNDJSON(ctx context.Context, r io.Reader, o source.ReadOptions, emit fun
 	sc := bufio.NewScanner(dr)
 	sc.Buffer(make([]byte, 64<<10), 16<<20)
 	b := source.NewBatcher(nil, o.Limit, emit)
+	p := newPicker(o, s, func(v any) error { return record(b, v) })
 	line := int64(0)
-	eof := true
+	more := true
 	var consumed int64
-	for sc.Scan() {
+	for more && sc.Scan() {
 		line++
 		consumed += int64(len(sc.Bytes())) + 1
 		raw := bytes.TrimSpace(sc.Bytes())
 		if len(raw) == 0 {
 			continue
 		}
-		if !o.Full && b.Rows() >= int64(o.Limit) {
-			eof = false
-			break
-		}
-		dec := json.NewDecoder(bytes.NewReader(raw))
-		dec.UseNumber()
-		var v any
-		if err := dec.Decode(&v); err != nil {
+		v, err := parseLine(raw)
+		if err != nil {
 			return lineErr(line, err)
 		}
-		if err := record(b, v); err != nil {
+		if more, err = p.take(v); err != nil {
 			return err
 		}
 		if line%1024 == 0 && ctx.Err() != nil {
@@ -217,5 +238,48 @@ func readNDJSON(ctx context.Context, r io.Reader, o source.ReadOptions, emit fun
 		}
 		return err
 	}
-	return b.FlushWith(estimate(b.Rows(), consumed, eof))
+	if err := p.done(); err != nil {
+		return err
+	}
+	return b.FlushWith(estimate(p.seen, consumed, more))
+}
+
+// spreadNDJSON samples a large NDJSON file by seeking (see spread); done is
+// false when the probes failed and the caller should read the first rows.
+// A probe fails on a line that is not JSON.
+func spreadNDJSON(ctx context.Context, f io.ReaderAt, size int64, limit int, seed uint64, emit func(source.Batch) error) (done bool, err error) {
+	enc, err := detectAt(f)
+	if err != nil {
+		return false, err
+	}
+	rows, st, ok, err := spread(ctx, f, size, bomLen(f), enc, limit, seed, func(r io.Reader, want int) ([]any, probeStats, bool) {
+		var rows []any
+		var st probeStats
+		sc := bufio.NewScanner(r)
+		sc.Buffer(nil, 16<<20)
+		for len(rows) < want && sc.Scan() {
+			st.bytes += int64(len(sc.Bytes())) + 1
+			raw := bytes.TrimSpace(sc.Bytes())
+			if len(raw) == 0 {
+				continue
+			}
+			v, err := parseLine(raw)
+			if err != nil {
+				return nil, st, false
+			}
+			st.rows++
+			rows = append(rows, v)
+		}
+		return rows, st, sc.Err() == nil
+	})
+	if !ok || err != nil {
+		return false, err
+	}
+	b := source.NewBatcher(nil, limit, emit)
+	for _, v := range rows {
+		if err := record(b, v); err != nil {
+			return true, err
+		}
+	}
+	return true, b.FlushWith(sizeEstimator(size)(st.rows, st.bytes, false))
 }

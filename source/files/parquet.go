@@ -65,45 +65,87 @@ func (parquetFormat) read(ctx context.Context, e entry, o source.ReadOptions, em
 		return err
 	}
 	defer f.Close()
-	return readParquet(ctx, pf, o, emit)
+	return readParquet(ctx, pf, o, seedFor(e.path, "", pf.Size()), emit)
 }
 
-func readParquet(ctx context.Context, pf *parquet.File, o source.ReadOptions, emit func(source.Batch) error) error {
+// parquetRuns is how many runs of consecutive rows a sample of a larger
+// Parquet file is made of.
+const parquetRuns = 32
+
+// readParquet reads every row with o.Full or when there are at most Limit.
+// Otherwise it samples Limit rows in runs of consecutive rows, one run at a
+// seeded random row of each of parquetRuns equal strata of the file:
+// SeekToRow uses the page index where the file has one, so only the pages
+// holding those rows are decoded.
+func readParquet(ctx context.Context, pf *parquet.File, o source.ReadOptions, seed uint64, emit func(source.Batch) error) error {
 	cols := parquetColumns(pf)
 	b := source.NewBatcher(cols, o.Limit, emit)
+	add := func(row parquet.Row) error {
+		for _, v := range row {
+			if c := v.Column(); !v.IsNull() && c >= 0 && c < len(cols) {
+				b.Set(c, v.String())
+			}
+		}
+		return b.EndRow()
+	}
 	r := parquet.NewReader(pf)
 	defer r.Close()
-	buf := make([]parquet.Row, 256)
-	for {
-		if !o.Full && b.Rows() >= int64(o.Limit) {
-			break
+	total := pf.NumRows()
+	if o.Full || total <= int64(o.Limit) {
+		if _, err := readRows(ctx, r, -1, add); err != nil {
+			return err
 		}
-		n, err := r.ReadRows(buf)
-		for _, row := range buf[:n] {
-			if !o.Full && b.Rows() >= int64(o.Limit) {
-				break
-			}
-			for _, v := range row {
-				if c := v.Column(); !v.IsNull() && c >= 0 && c < len(cols) {
-					b.Set(c, v.String())
-				}
-			}
-			if err := b.EndRow(); err != nil {
-				return err
-			}
+		return b.FlushWith(total)
+	}
+	rng := newRand(seed)
+	runs := int64(min(o.Limit, parquetRuns))
+	var got int64
+	for i := range runs {
+		lo, hi := stratum(i, runs, total), stratum(i+1, runs, total)
+		want := min((int64(o.Limit)-got+runs-i-1)/(runs-i), hi-lo)
+		start := lo + rng.Int64N(hi-lo-want+1)
+		if err := r.SeekToRow(start); err != nil {
+			return err
 		}
-		if errors.Is(err, io.EOF) {
-			break
-		}
+		n, err := readRows(ctx, r, want, add)
 		if err != nil {
 			return err
 		}
-		if n == 0 {
+		got += n
+	}
+	return b.FlushWith(total)
+}
+
+// stratum returns where the i-th of n near-equal parts of total starts.
+func stratum(i, n, total int64) int64 {
+	return i*(total/n) + min(i, total%n)
+}
+
+// readRows passes up to n rows of r (all with n < 0) to add.
+func readRows(ctx context.Context, r *parquet.Reader, n int64, add func(parquet.Row) error) (int64, error) {
+	buf := make([]parquet.Row, 256)
+	var got int64
+	for n < 0 || got < n {
+		k := len(buf)
+		if n >= 0 {
+			k = int(min(int64(k), n-got))
+		}
+		m, err := r.ReadRows(buf[:k])
+		for _, row := range buf[:m] {
+			if err := add(row); err != nil {
+				return got, err
+			}
+			got++
+		}
+		if errors.Is(err, io.EOF) || (err == nil && m == 0) {
 			break
 		}
+		if err != nil {
+			return got, err
+		}
 		if ctx.Err() != nil {
-			return ctx.Err()
+			return got, ctx.Err()
 		}
 	}
-	return b.FlushWith(pf.NumRows())
+	return got, nil
 }

@@ -66,18 +66,24 @@ func Decode(r io.Reader) (io.Reader, string, error) {
 		return nil, "", err
 	}
 	enc := DetectEncoding(prefix)
-	switch enc {
-	case UTF16LE:
-		return transform.NewReader(br, unicode.UTF16(unicode.LittleEndian, unicode.UseBOM).NewDecoder()), enc, nil
-	case UTF16BE:
-		return transform.NewReader(br, unicode.UTF16(unicode.BigEndian, unicode.UseBOM).NewDecoder()), enc, nil
-	case GB18030:
-		return transform.NewReader(br, simplifiedchinese.GB18030.NewDecoder()), enc, nil
-	}
-	if bytes.HasPrefix(prefix, []byte{0xEF, 0xBB, 0xBF}) {
+	if enc == UTF8 && bytes.HasPrefix(prefix, []byte{0xEF, 0xBB, 0xBF}) {
 		br.Discard(3)
 	}
-	return br, enc, nil
+	return decodeAs(br, enc), enc, nil
+}
+
+// decodeAs returns a UTF-8 reader over text in enc that starts at a
+// character boundary. Sequential reads and probes into a file decode alike.
+func decodeAs(r io.Reader, enc string) io.Reader {
+	switch enc {
+	case UTF16LE:
+		return transform.NewReader(r, unicode.UTF16(unicode.LittleEndian, unicode.UseBOM).NewDecoder())
+	case UTF16BE:
+		return transform.NewReader(r, unicode.UTF16(unicode.BigEndian, unicode.UseBOM).NewDecoder())
+	case GB18030:
+		return transform.NewReader(r, simplifiedchinese.GB18030.NewDecoder())
+	}
+	return r
 }
 
 // estimator extrapolates a file's row count from the rows read and the
@@ -114,37 +120,101 @@ func (textFormat) read(ctx context.Context, e entry, o source.ReadOptions, emit 
 	if err != nil {
 		return err
 	}
-	return readLines(ctx, f, o, emit, sizeEstimator(st.Size()))
+	size := st.Size()
+	s := sampling{reservoir: size <= sampleBudget, seed: seedFor(e.path, "", size)}
+	if !o.Full && !s.reservoir {
+		if done, err := spreadLines(ctx, f, size, o.Limit, s.seed, emit); done || err != nil {
+			return err
+		}
+		// Too few probes found rows: take the first rows instead.
+		if _, err := f.Seek(0, io.SeekStart); err != nil {
+			return err
+		}
+	}
+	return readLines(ctx, f, o, s, emit, sizeEstimator(size))
 }
 
-func readLines(ctx context.Context, r io.Reader, o source.ReadOptions, emit func(source.Batch) error, estimate estimator) error {
+func lineColumn() []source.Column { return []source.Column{{Name: "line", Type: "text"}} }
+
+// addLine adds one line as a row; blank lines are rows without a value.
+func addLine(b *source.Batcher, line string) error {
+	if line != "" {
+		b.Set(0, line)
+	}
+	return b.EndRow()
+}
+
+func readLines(ctx context.Context, r io.Reader, o source.ReadOptions, s sampling, emit func(source.Batch) error, estimate estimator) error {
 	dr, _, err := Decode(r)
 	if err != nil {
 		return err
 	}
 	sc := bufio.NewScanner(dr)
 	sc.Buffer(make([]byte, 64<<10), 16<<20)
-	b := source.NewBatcher([]source.Column{{Name: "line", Type: "text"}}, o.Limit, emit)
+	b := source.NewBatcher(lineColumn(), o.Limit, emit)
+	p := newPicker(o, s, func(line string) error { return addLine(b, line) })
 	eof := true
 	var consumed int64
 	for sc.Scan() {
 		consumed += int64(len(sc.Bytes())) + 1
-		if line := strings.TrimSpace(sc.Text()); line != "" {
-			b.Set(0, line)
-		}
-		if err := b.EndRow(); err != nil {
+		more, err := p.take(strings.TrimSpace(sc.Text()))
+		if err != nil {
 			return err
 		}
-		if !o.Full && b.Rows() >= int64(o.Limit) {
+		if !more {
 			eof = false
 			break
 		}
-		if b.Rows()%4096 == 0 && ctx.Err() != nil {
+		if p.seen%4096 == 0 && ctx.Err() != nil {
 			return ctx.Err()
 		}
 	}
 	if err := sc.Err(); err != nil {
-		return lineErr(b.Rows()+1, err)
+		return lineErr(p.seen+1, err)
 	}
-	return b.FlushWith(estimate(b.Rows(), consumed, eof))
+	if err := p.done(); err != nil {
+		return err
+	}
+	return b.FlushWith(estimate(p.seen, consumed, eof))
+}
+
+// spreadLines samples a large text file by seeking (see spread); done is
+// false when the probes failed and the caller should read the first rows.
+func spreadLines(ctx context.Context, f io.ReaderAt, size int64, limit int, seed uint64, emit func(source.Batch) error) (done bool, err error) {
+	enc, err := detectAt(f)
+	if err != nil {
+		return false, err
+	}
+	rows, st, ok, err := spread(ctx, f, size, bomLen(f), enc, limit, seed, func(r io.Reader, want int) ([]string, probeStats, bool) {
+		var rows []string
+		var st probeStats
+		sc := bufio.NewScanner(r)
+		sc.Buffer(nil, 16<<20)
+		for len(rows) < want && sc.Scan() {
+			st.rows++
+			st.bytes += int64(len(sc.Bytes())) + 1
+			rows = append(rows, strings.TrimSpace(sc.Text()))
+		}
+		return rows, st, sc.Err() == nil
+	})
+	if !ok || err != nil {
+		return false, err
+	}
+	b := source.NewBatcher(lineColumn(), limit, emit)
+	for _, line := range rows {
+		if err := addLine(b, line); err != nil {
+			return true, err
+		}
+	}
+	return true, b.FlushWith(sizeEstimator(size)(st.rows, st.bytes, false))
+}
+
+// detectAt detects the encoding of a file from its first bytes, as Decode does.
+func detectAt(f io.ReaderAt) (string, error) {
+	prefix := make([]byte, sniffSize)
+	n, err := f.ReadAt(prefix, 0)
+	if err != nil && err != io.EOF {
+		return "", err
+	}
+	return DetectEncoding(prefix[:n]), nil
 }

@@ -3,6 +3,7 @@ package files
 import (
 	"context"
 	"fmt"
+	"os"
 	"strings"
 
 	"github.com/xuri/excelize/v2"
@@ -41,25 +42,30 @@ func (xlsxFormat) tables(p string) (out []entry, err error) {
 
 func (xlsxFormat) read(ctx context.Context, e entry, o source.ReadOptions, emit func(source.Batch) error) (err error) {
 	defer recoverTo(&err)
+	st, err := os.Stat(e.path)
+	if err != nil {
+		return err
+	}
 	f, err := openWorkbook(e.path)
 	if err != nil {
 		return err
 	}
 	defer f.Close()
-	return readSheet(ctx, f, e.sub, o, emit)
+	s := sampling{reservoir: st.Size() <= parseBudget, seed: seedFor(e.path, e.sub, st.Size())}
+	return readSheet(ctx, f, e.sub, o, s, emit)
 }
 
-func readSheet(ctx context.Context, f *excelize.File, sheet string, o source.ReadOptions, emit func(source.Batch) error) error {
+func readSheet(ctx context.Context, f *excelize.File, sheet string, o source.ReadOptions, s sampling, emit func(source.Batch) error) error {
 	rows, err := f.Rows(sheet)
 	if err != nil {
 		return err
 	}
 	defer rows.Close()
-	var cols []source.Column
 	var b *source.Batcher
+	var p *picker[[]string]
 	line := 0
-	eof := true
-	for rows.Next() {
+	more := true
+	for more && rows.Next() {
 		line++
 		rec, err := rows.Columns()
 		if err != nil {
@@ -69,27 +75,20 @@ func readSheet(ctx context.Context, f *excelize.File, sheet string, o source.Rea
 			if len(rec) == 0 {
 				continue
 			}
-			if LooksLikeHeader(rec) {
+			var cols []source.Column
+			header := LooksLikeHeader(rec)
+			if header {
 				for _, h := range rec {
 					cols = append(cols, source.Column{Name: strings.TrimSpace(h), Type: "cell"})
 				}
-				b = source.NewBatcher(cols, o.Limit, emit)
+			}
+			b = source.NewBatcher(cols, o.Limit, emit)
+			p = newPicker(o, s, func(rec []string) error { return addFields(b, rec, "cell") })
+			if header {
 				continue
 			}
-			b = source.NewBatcher(nil, o.Limit, emit)
 		}
-		if !o.Full && b.Rows() >= int64(o.Limit) {
-			eof = false
-			break
-		}
-		for i, v := range rec {
-			for i >= len(cols) {
-				cols = append(cols, source.Column{Name: fmt.Sprintf("column_%d", len(cols)+1), Type: "cell"})
-				b.Column(cols[len(cols)-1])
-			}
-			b.Set(i, strings.TrimSpace(v))
-		}
-		if err := b.EndRow(); err != nil {
+		if more, err = p.take(rec); err != nil {
 			return err
 		}
 		if line%1024 == 0 && ctx.Err() != nil {
@@ -102,9 +101,12 @@ func readSheet(ctx context.Context, f *excelize.File, sheet string, o source.Rea
 	if b == nil {
 		return emit(source.Batch{})
 	}
+	if err := p.done(); err != nil {
+		return err
+	}
 	total := int64(-1)
-	if eof {
-		total = b.Rows()
+	if more {
+		total = p.seen
 	}
 	return b.FlushWith(total)
 }
