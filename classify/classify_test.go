@@ -143,7 +143,7 @@ func TestClassifyTables(t *testing.T) {
 			category: "prod.log", level: "general",
 			cols: map[string]string{
 				"oper_id":     "tech general/1",
-				"oper_ip":     "prod.log general/2",
+				"oper_ip":     "prod.log pi.other general/3",
 				"request_url": "prod.log general/2",
 			},
 		},

@@ -3,7 +3,6 @@ package classify
 import (
 	"fmt"
 	"math"
-	"regexp"
 	"sort"
 	"strconv"
 	"strings"
@@ -43,7 +42,6 @@ type columnFacts struct {
 	label                 ColumnLabel
 	catConf, piConf       float64
 	pending               bool         // category still to be inherited
-	temporal              bool         // a date or timestamp column
 	weakPI                *nameFinding // PI that applies only in a table of its rule's category
 	// Sample statistics: values, distinct values, values seen once and twice.
 	sampleN, sampleD, f1, f2 int
@@ -170,7 +168,7 @@ func (e *Engine) Classify(t Table, o Options) TableLabel {
 		if f.pending {
 			e.inherit(f, ctxRule, majority, tl.Category)
 		}
-		if ctxRule != nil && ctxRule.columnPI != "" && f.label.PI == "" && f.label.Category == ctxRule.category && !f.temporal {
+		if ctxRule != nil && ctxRule.columnPI != "" && f.label.PI == "" && f.label.Category == ctxRule.category && !f.organisation() {
 			f.label.PI, f.piConf = ctxRule.columnPI, e.pol.confTable
 			f.label.Evidence = append(f.label.Evidence, Evidence{Kind: KindContext, Rule: ctxRule.id,
 				Detail: fmt.Sprintf("%s的业务字段按 %s 处理", ctxRule.title, ctxRule.columnPI)})
@@ -229,7 +227,7 @@ func (e *Engine) Classify(t Table, o Options) TableLabel {
 // analyseColumn runs the name, comment and content detectors on one column.
 func (e *Engine) analyseColumn(c Column, industry string, now time.Time) columnFacts {
 	words, units := splitUnits(c.Comment)
-	f := columnFacts{nameNorm: e.normName(c.Name), commentNorm: normalize(words), temporal: temporal(c)}
+	f := columnFacts{nameNorm: e.normName(c.Name), commentNorm: normalize(words)}
 	nameH, commentH := e.nameHits(f.nameNorm, industry), e.nameHits(f.commentNorm, industry)
 	if hasHan(words) {
 		// A Chinese comment states what the column is; a short ASCII
@@ -362,6 +360,11 @@ func (e *Engine) analyseColumn(c Column, industry string, now time.Time) columnF
 		l.PI = "pi.employment"
 		l.Evidence = append(l.Evidence, Evidence{Kind: KindName, Rule: "policy.person_number",
 			Detail: fmt.Sprintf("“%s”后接编号，按工号等职业信息处理", f.piName.keyword)})
+	}
+	if f.content == nil && l.PI != "" && f.piName != nil && !f.piName.head && f.organisation() {
+		// 体检机构, issuing_authority: an organisation named in a record
+		// about a person is no information about the person.
+		l.PI, f.piConf = "", 0
 	}
 	if f.content == nil && l.PI != "" && f.piName != nil && !f.piName.head && f.piName.kind == KindName &&
 		isAbbrev(f.piName.keyword) && f.catName != nil && f.catName != f.piName && f.catName.head && f.catName.rule.pi == "" {
@@ -782,36 +785,6 @@ func isKeySuffix(kw string) bool {
 	return false
 }
 
-// temporal reports whether the column holds dates or timestamps, by its
-// type or by all its sampled values.
-func temporal(c Column) bool {
-	t := strings.ToLower(c.Type)
-	if strings.Contains(t, "date") || strings.Contains(t, "timestamp") {
-		return true
-	}
-	return allValues(c.Values, func(v string) bool { return dateRE.MatchString(v) })
-}
-
-var dateRE = regexp.MustCompile(`^\d{4}[-/.年]\d{1,2}[-/.月]\d{1,2}日?(?:[ T]\d{1,2}:\d{2}(?::\d{2}(?:\.\d+)?)?(?:Z|[+-]\d{2}:?\d{2})?)?$`)
-
-// allValues reports whether there are at least three non-empty sampled
-// values among the first 20 and all satisfy ok.
-func allValues(vals []string, ok func(string) bool) bool {
-	n := 0
-	for _, v := range vals {
-		if v = strings.TrimSpace(v); v == "" {
-			continue
-		}
-		if !ok(v) {
-			return false
-		}
-		if n++; n == 20 {
-			break
-		}
-	}
-	return n >= 3
-}
-
 // anyHan reports whether some sampled value contains a Han character.
 func anyHan(vals []string) bool {
 	for _, v := range vals {
@@ -841,6 +814,22 @@ func (f *columnFacts) reference() bool {
 			return len(toks) > 1
 		}
 		if len(last) > 2 && isAbbrev(last[len(last)-2:]) && (strings.HasSuffix(last, "bh") || strings.HasSuffix(last, "bm")) && isAbbrev(last[:min(len(last), 4)]) {
+			return true
+		}
+	}
+	return false
+}
+
+// organisationWords name organisations, which a record about a person
+// mentions without being information about the person (the hospital of a
+// medical exam, the authority issuing a certificate).
+var organisationWords = []string{"机构", "医院", "机关", "单位", "公司", "部门名称", "jigou", "jiguan", "yiyuan", "danwei",
+	"hospital", "authority", "issuer", "organization", "organisation", "org", "company", "agency", "institution"}
+
+// organisation reports whether the column names an organisation.
+func (f *columnFacts) organisation() bool {
+	for _, w := range organisationWords {
+		if strings.Contains(f.commentNorm, w) || strings.Contains(f.nameNorm, " "+w) || strings.Contains(f.nameNorm, w+" ") {
 			return true
 		}
 	}

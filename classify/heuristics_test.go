@@ -73,15 +73,16 @@ func TestSchemaHeuristics(t *testing.T) {
 			want: map[string]string{"jlsj": "prod.process -", "scrq": "prod.process -", "synced_at": "tech -", "gxsj": "tech -"},
 		},
 		{
-			name: "measurements in a medical-exam table are health information, its dates are not",
+			name: "a medical-exam record is health information, except the organisations it names",
 			table: Table{Name: "emp_medical_exam", Columns: []Column{
 				c("exam_id", "bigint", "", ints(30)),
 				c("height_cm", "integer", "", rep(30, "172", "165", "180")),
 				c("color_vision", "varchar", "", rep(30, "正常", "色弱")),
 				c("exam_date", "date", "", dates),
+				c("exam_org", "varchar", "体检机构", rep(30, "市职业病防治院", "区人民医院")),
 			}},
 			want: map[string]string{"height_cm": "mgmt.hr_finance pi.health", "color_vision": "mgmt.hr_finance pi.health",
-				"exam_date": "mgmt.hr_finance -", "exam_id": "tech -"},
+				"exam_date": "mgmt.hr_finance pi.health", "exam_id": "tech -", "exam_org": "mgmt.hr_finance -"},
 		},
 		{
 			name: "a training record's courses and scores are employment information",
