@@ -361,6 +361,13 @@ func (e *Engine) analyseColumn(c Column, industry string, now time.Time) columnF
 		l.Evidence = append(l.Evidence, Evidence{Kind: KindName, Rule: "policy.person_number",
 			Detail: fmt.Sprintf("“%s”后接编号，按工号等职业信息处理", f.piName.keyword)})
 	}
+	if corporateContact(l.PI, &f) {
+		// cVenPhone, 供应商地址: the contact details of an organisation
+		// are no personal information (a contact person's mobile is).
+		l.Evidence = append(l.Evidence, Evidence{Kind: KindName, Rule: "policy.corporate_contact",
+			Detail: fmt.Sprintf("名称指向单位（供应商、公司、厂家），%s 按单位信息处理，不判为个人信息", l.PI)})
+		l.PI, f.piConf = "", 0
+	}
 	if f.content == nil && l.PI != "" && f.piName != nil && !f.piName.head && f.organisation() {
 		// 体检机构, issuing_authority: an organisation named in a record
 		// about a person is no information about the person.
@@ -834,4 +841,35 @@ func (f *columnFacts) organisation() bool {
 		}
 	}
 	return false
+}
+
+// corporateWords mark a column as an organisation's; personWords as a
+// person's, which wins.
+var (
+	corporateWords = []string{"ven", "vendor", "supplier", "gys", "company", "corp", "corporate", "enterprise", "factory", "plant",
+		"公司", "单位", "企业", "厂家", "厂商", "供应商", "工厂", "厂区"}
+	personWords = []string{"person", "contact", "lxr", "psn", "联系人", "负责人", "人"}
+)
+
+// corporateContact reports whether a contact-type PI finding belongs to an
+// organisation: the name or comment says whose it is, no person is named,
+// and a phone is no mobile number.
+func corporateContact(pi string, f *columnFacts) bool {
+	switch pi {
+	case "pi.phone", "pi.address", "pi.email", "pi.bank_account":
+	default:
+		return false
+	}
+	if pi == "pi.phone" && f.content != nil && strings.Contains(f.content.rule.id, "mobile") {
+		return false
+	}
+	has := func(words []string) bool {
+		for _, w := range words {
+			if hasHan(w) && strings.Contains(f.commentNorm, w) || !hasHan(w) && strings.Contains(f.nameNorm, " "+w+" ") {
+				return true
+			}
+		}
+		return false
+	}
+	return has(corporateWords) && !has(personWords)
 }

@@ -25,6 +25,12 @@ func TestSchemaHeuristics(t *testing.T) {
 		}
 		return out[:n]
 	}
+	var names []string
+	for _, sur := range []string{"王", "李", "张", "刘", "陈", "杨"} {
+		for _, giv := range []string{"伟", "娜", "强", "静", "磊"} {
+			names = append(names, sur+giv)
+		}
+	}
 	stamps := rep(30, "2026-03-01 08:15:00", "2026-03-02 09:30:12", "2026-03-05 17:45:59")
 	dates := rep(30, "2026-03-01", "2026-03-02", "2026-04-11")
 	c := func(name, typ, comment string, vals []string) Column {
@@ -100,6 +106,17 @@ func TestSchemaHeuristics(t *testing.T) {
 				c("home_address", "varchar", "", rep(30, "江苏省苏州市工业园区星湖街328号", "浙江省杭州市西湖区文三路90号")),
 			}},
 			want: map[string]string{"source_addr": "prod.log -", "dz": "prod.log -", "home_address": "prod.log pi.address"},
+		},
+		{
+			name: "an organisation's phone and address are no personal information; its contact person's are",
+			table: Table{Name: "Vendor", Columns: []Column{
+				c("cVenPhone", "varchar", "", rep(30, "021-62813807", "010-84562005")),
+				c("cVenAddress", "varchar", "", rep(30, "湖北省武汉市东湖高新区光谷大道77号", "上海市浦东新区张江路88号")),
+				c("cVenPerson", "varchar", "", names),
+				c("cVenPersonPhone", "varchar", "", rep(30, "13812345678", "13987654321")),
+			}},
+			want: map[string]string{"cVenPhone": "mgmt.supply_chain -", "cVenAddress": "mgmt.supply_chain -",
+				"cVenPerson": "mgmt.supply_chain pi.name", "cVenPersonPhone": "mgmt.supply_chain pi.phone"},
 		},
 		{
 			name: "an equipment number does not make a tightening record an asset table",
