@@ -99,3 +99,13 @@ func BenchmarkNameKeywords(b *testing.B) {
 	}
 	b.ReportMetric(float64(len(names))*float64(b.N)/b.Elapsed().Seconds(), "names/s")
 }
+
+// BenchmarkLoad compiles the embedded packs (with the pinyin spellings of
+// every Chinese keyword), the start-up cost of every scan.
+func BenchmarkLoad(b *testing.B) {
+	for b.Loop() {
+		if _, err := Load(); err != nil {
+			b.Fatal(err)
+		}
+	}
+}

@@ -423,6 +423,7 @@ func compile(files []packFile, now func() time.Time) (*Engine, error) {
 		return true
 	}
 	var nameB, tableB, ctxB kwBuilder
+	nameB.pinyin, tableB.pinyin, ctxB.pinyin = true, true, true
 	industryKeys := map[string]bool{}
 	for _, p := range ps {
 		pr := problems{list: &list, file: p.file.name}

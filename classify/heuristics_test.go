@@ -128,6 +128,16 @@ func TestSchemaHeuristics(t *testing.T) {
 			want: map[string]string{"njqbh": "mgmt.asset -", "mbnj": "prod.process -", "sjjd": "prod.process -"},
 		},
 		{
+			name: "pinyin spellings of Chinese keywords are read like the characters",
+			table: Table{Name: "gongyi_canshu", Columns: []Column{
+				c("shebei_bianhao", "varchar", "", rep(30, "K2-AB-101", "K2-CD-202")),
+				c("shebeibianhao2", "varchar", "", rep(30, "K2-AB-101", "K2-CD-202")),
+				c("lxdh", "varchar", "", rep(30, "13812345678", "13987654321")),
+				c("jiare_wendu", "numeric", "", rep(30, "980.5", "1010.2")),
+			}},
+			want: map[string]string{"shebei_bianhao": "mgmt.asset -", "lxdh": "prod.process pi.phone", "jiare_wendu": "prod.process -"},
+		},
+		{
 			name: "a generic ledger word does not make a sharing ledger an asset table",
 			table: Table{Name: "data_share_ledger", Comment: "数据对外共享台账", Columns: []Column{
 				c("agreement_no", "varchar", "", rep(30, "XY-2026-001", "XY-2026-002")),

@@ -134,9 +134,29 @@ type kwBuilder struct {
 	pats   []string
 	owners [][]kwOwner
 	words  map[string]bool // lower-case ASCII words of the non-exclude keywords
+	pinyin bool            // also add the pinyin spellings of Chinese keywords
 }
 
 func (b *kwBuilder) add(owner int, keyword string, exclude bool) {
+	if b.pinyin && hanOnly(keyword) {
+		for _, f := range pinyinForms(keyword) {
+			b.addPattern(owner, f, exclude)
+		}
+	}
+	b.addPattern(owner, keyword, exclude)
+}
+
+// hanOnly reports whether s is made only of Han characters.
+func hanOnly(s string) bool {
+	for _, r := range s {
+		if !unicode.Is(unicode.Han, r) {
+			return false
+		}
+	}
+	return s != ""
+}
+
+func (b *kwBuilder) addPattern(owner int, keyword string, exclude bool) {
 	p := keywordPattern(keyword)
 	if strings.TrimSpace(p) == "" {
 		return
