@@ -361,6 +361,13 @@ func (e *Engine) analyseColumn(c Column, industry string, now time.Time) columnF
 		l.Evidence = append(l.Evidence, Evidence{Kind: KindName, Rule: "policy.person_number",
 			Detail: fmt.Sprintf("“%s”后接编号，按工号等职业信息处理", f.piName.keyword)})
 	}
+	if l.PI != "" && f.content != nil && f.content.rule.pi == "" && strings.HasPrefix(f.content.rule.id, "org.") {
+		// recipient_uscc holding credit codes names an organisation,
+		// whatever person-like word its name carries.
+		l.Evidence = append(l.Evidence, Evidence{Kind: KindContent, Rule: "policy.organisation_identifier",
+			Detail: fmt.Sprintf("样本为单位标识（%s），不判为 %s", f.content.rule.title, l.PI)})
+		l.PI, f.piConf = "", 0
+	}
 	if corporateContact(l.PI, &f) {
 		// cVenPhone, 供应商地址: the contact details of an organisation
 		// are no personal information (a contact person's mobile is).

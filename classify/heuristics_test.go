@@ -141,8 +141,9 @@ func TestSchemaHeuristics(t *testing.T) {
 			name: "a generic ledger word does not make a sharing ledger an asset table",
 			table: Table{Name: "data_share_ledger", Comment: "数据对外共享台账", Columns: []Column{
 				c("agreement_no", "varchar", "", rep(30, "XY-2026-001", "XY-2026-002")),
+				c("recipient_uscc", "varchar", "", rep(30, "91350100M000100Y43", "91110000600037341L", "9132010013490876X8", "91440300MA5D8F2K97")),
 			}},
-			want: map[string]string{"agreement_no": "ext.shared -"},
+			want: map[string]string{"agreement_no": "ext.shared -", "recipient_uscc": "ext.shared -"},
 		},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
