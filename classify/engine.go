@@ -162,6 +162,7 @@ func (e *Engine) Classify(t Table, o Options) TableLabel {
 	}
 
 	// Pass two: inherit categories, then grade.
+	corporate := corporateTable(tableNorm, tableCommentNorm)
 	rowsUnknownNoted := map[string]bool{}
 	for i := range facts {
 		f := &facts[i]
@@ -172,6 +173,11 @@ func (e *Engine) Classify(t Table, o Options) TableLabel {
 			f.label.PI, f.piConf = ctxRule.columnPI, e.pol.confTable
 			f.label.Evidence = append(f.label.Evidence, Evidence{Kind: KindContext, Rule: ctxRule.id,
 				Detail: fmt.Sprintf("%s的业务字段按 %s 处理", ctxRule.title, ctxRule.columnPI)})
+		}
+		if corporate && contactOfAnyone(f.label.PI, f) {
+			f.label.Evidence = append(f.label.Evidence, Evidence{Kind: KindContext, Rule: "policy.corporate_contact",
+				Detail: fmt.Sprintf("表为单位档案（供应商、经销商、承包商等），%s 按单位信息处理，不判为个人信息", f.label.PI)})
+			f.label.PI, f.piConf = "", 0
 		}
 		if w := f.weakPI; w != nil && f.label.PI == "" && tl.Category == w.rule.category {
 			f.label.PI, f.piConf = w.rule.pi, w.conf
@@ -837,8 +843,8 @@ func (f *columnFacts) reference() bool {
 // organisationWords name organisations, which a record about a person
 // mentions without being information about the person (the hospital of a
 // medical exam, the authority issuing a certificate).
-var organisationWords = []string{"机构", "医院", "机关", "单位", "公司", "部门名称", "jigou", "jiguan", "yiyuan", "danwei",
-	"hospital", "authority", "issuer", "organization", "organisation", "org", "company", "agency", "institution"}
+var organisationWords = []string{"机构", "医院", "机关", "jigou", "jiguan", "yiyuan", "fzjg", "fzdw", "tjjg",
+	"hospital", "authority", "issuer", "agency", "institution"}
 
 // organisation reports whether the column names an organisation.
 func (f *columnFacts) organisation() bool {
@@ -850,18 +856,28 @@ func (f *columnFacts) organisation() bool {
 	return false
 }
 
-// corporateWords mark a column as an organisation's; personWords as a
-// person's, which wins.
+// corporateWords mark a column or a table as an organisation's;
+// personWords a column as a person's, which wins.
 var (
 	corporateWords = []string{"ven", "vendor", "supplier", "gys", "company", "corp", "corporate", "enterprise", "factory", "plant",
 		"公司", "单位", "企业", "厂家", "厂商", "供应商", "工厂", "厂区"}
-	personWords = []string{"person", "contact", "lxr", "psn", "联系人", "负责人", "人"}
+	corporateTableWords = []string{"vendor", "vendors", "supplier", "suppliers", "gys", "dealer", "dealers", "trader", "traders",
+		"contractor", "contractors", "company", "companies", "供应商", "经销商", "贸易商", "承包商", "客商", "往来单位", "企业", "公司"}
+	registeredWords = []string{"reg", "register", "registered", "注册"}
+	personWords     = []string{"person", "contact", "lxr", "psn", "联系人", "负责人", "人"}
 )
 
 // corporateContact reports whether a contact-type PI finding belongs to an
-// organisation: the name or comment says whose it is, no person is named,
-// and a phone is no mobile number.
+// organisation: the column's name or comment says whose it is (or, for an
+// address, that it is a registered one), no person is named, and a phone is
+// no mobile number.
 func corporateContact(pi string, f *columnFacts) bool {
+	return contactOfAnyone(pi, f) && (f.mentions(corporateWords) || pi == "pi.address" && f.mentions(registeredWords))
+}
+
+// contactOfAnyone reports whether the PI type is contact information that
+// an organisation has too, and the column names no person.
+func contactOfAnyone(pi string, f *columnFacts) bool {
 	switch pi {
 	case "pi.phone", "pi.address", "pi.email", "pi.bank_account":
 	default:
@@ -870,13 +886,29 @@ func corporateContact(pi string, f *columnFacts) bool {
 	if pi == "pi.phone" && f.content != nil && strings.Contains(f.content.rule.id, "mobile") {
 		return false
 	}
-	has := func(words []string) bool {
-		for _, w := range words {
-			if hasHan(w) && strings.Contains(f.commentNorm, w) || !hasHan(w) && strings.Contains(f.nameNorm, " "+w+" ") {
+	return !f.mentions(personWords)
+}
+
+// mentions reports whether the column's comment holds one of the Chinese
+// words or its name one of the others as a whole token.
+func (f *columnFacts) mentions(words []string) bool {
+	for _, w := range words {
+		if hasHan(w) && strings.Contains(f.commentNorm, w) || !hasHan(w) && strings.Contains(f.nameNorm, " "+w+" ") {
+			return true
+		}
+	}
+	return false
+}
+
+// corporateTable reports whether a table is a register of organisations
+// (suppliers, dealers, traders, contractors) by its name or comment.
+func corporateTable(norms ...string) bool {
+	for _, n := range norms {
+		for _, w := range corporateTableWords {
+			if hasHan(w) && strings.Contains(n, w) || !hasHan(w) && strings.Contains(n, " "+w+" ") {
 				return true
 			}
 		}
-		return false
 	}
-	return has(corporateWords) && !has(personWords)
+	return false
 }

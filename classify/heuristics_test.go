@@ -119,6 +119,24 @@ func TestSchemaHeuristics(t *testing.T) {
 				"cVenPerson": "mgmt.supply_chain pi.name", "cVenPersonPhone": "mgmt.supply_chain pi.phone"},
 		},
 		{
+			name: "a register of suppliers holds company addresses and accounts, its contacts' mobiles are personal",
+			table: Table{Name: "t_BD_Supplier", Comment: "供应商档案", Columns: []Column{
+				c("FRegisterAddress", "varchar", "", rep(30, "湖北省武汉市东湖高新区光谷大道77号", "上海市浦东新区张江路88号")),
+				c("FBankAccount", "varchar", "", rep(30, "6222021001116245702", "6212261001000001234")),
+				c("FContactMobile", "varchar", "", rep(30, "13812345678", "13987654321")),
+			}},
+			want: map[string]string{"FRegisterAddress": "mgmt.supply_chain -", "FBankAccount": "mgmt.supply_chain -",
+				"FContactMobile": "mgmt.supply_chain pi.phone"},
+		},
+		{
+			name: "every business column of an attendance record is employment information",
+			table: Table{Name: "CHECKINOUT", Columns: []Column{
+				c("CHECKTIME", "datetime", "", stamps),
+				c("CHECKTYPE", "varchar", "", rep(30, "I", "O")),
+			}},
+			want: map[string]string{"CHECKTIME": "mgmt.hr_finance pi.employment", "CHECKTYPE": "mgmt.hr_finance pi.employment"},
+		},
+		{
 			name: "an equipment number does not make a tightening record an asset table",
 			table: Table{Name: "zp_njjl", Comment: "总装拧紧记录", Columns: []Column{
 				c("njqbh", "varchar", "拧紧枪编号", rep(30, "NJQ-001", "NJQ-002")),
