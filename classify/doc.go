@@ -17,7 +17,9 @@
 //  1. Each column on its own. Name and comment are tokenised (snake_case,
 //     camelCase, letter/digit and Han/ASCII boundaries); ASCII keywords match
 //     whole token sequences, Chinese keywords match as substrings, both found
-//     by the automaton. A keyword inside a longer keyword of another rule is
+//     by the automaton; Chinese keywords also match their pinyin spellings
+//     (shebei_bianhao, sbbh) and case-folded runs are split back into words
+//     (updatetime). A keyword inside a longer keyword of another rule is
 //     dropped ("product_name" is not a person's name), exclude keywords veto a
 //     rule, and the most specific hit wins, comment over name on a tie.
 //     Bracketed units in comments ("(kWh)", "（MPa）") and unit suffixes of
@@ -40,7 +42,10 @@
 //     columns' explicit categories. Columns without an explicit category
 //     (plain numbers in a 工艺参数 table) or with only a weak one inherit it;
 //     a weak rule's PI type (部门 → employment) applies only when the table's
-//     category is the rule's. IP/MAC addresses and sensor tags follow the
+//     category is the rule's; a table that is a record about persons (体检,
+//     培训, 考勤, 工资) gives its business columns that PI type, and the
+//     contact details in a register of organisations are no PI. IP/MAC
+//     addresses and sensor tags follow the
 //     table context too (an IP in a log table is log data). Technical columns (keys,
 //     audit timestamps, flags) are "tech" unless their content says otherwise.
 //
