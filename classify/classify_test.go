@@ -512,3 +512,19 @@ func FuzzLoad(f *testing.F) {
 		e.Classify(Table{Name: "t", Columns: []Column{{Name: "c", Values: []string{"1"}}}}, Options{Industry: "x"})
 	})
 }
+
+// TestDefaultCompilesOnce checks that the embedded engine is shared: a node
+// scanning many sources must not recompile the packs for each.
+func TestDefaultCompilesOnce(t *testing.T) {
+	a, err := Default()
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, _ := Default()
+	if a != b {
+		t.Fatal("Default compiled the packs twice")
+	}
+	if a.Pack().SM3 == "" {
+		t.Fatal("default engine has no pack identity")
+	}
+}

@@ -10,6 +10,7 @@ import (
 	"regexp"
 	"sort"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/emmansun/gmsm/sm3"
@@ -309,6 +310,11 @@ func (e *Engine) Industries() []Industry {
 	}
 	return out
 }
+
+// Default returns the engine of the embedded packs alone, compiled once per
+// process (compiling takes a few hundred milliseconds); an Engine is
+// immutable and safe for concurrent use.
+var Default = sync.OnceValues(func() (*Engine, error) { return Load() })
 
 // Load compiles the embedded default packs plus every *.yaml/*.yml file in
 // dirs. All validation problems are reported at once as a *PackError.

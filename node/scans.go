@@ -390,7 +390,7 @@ func (r *Runtime) scanSource(ctx context.Context, src Source) (*scan.Result, str
 		}
 		password = string(pw)
 	}
-	engine, err := classify.Load()
+	engine, err := classify.Default()
 	if err != nil {
 		return nil, password, fmt.Errorf("load rule packs: %w", err)
 	}

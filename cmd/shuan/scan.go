@@ -147,7 +147,7 @@ Flags:
 	if *rules != "" {
 		engine, err = classify.Load(*rules)
 	} else {
-		engine, err = classify.Load()
+		engine, err = classify.Default()
 	}
 	if err != nil {
 		return fmt.Errorf("load rule packs: %w", err)
