@@ -847,14 +847,7 @@ var organisationWords = []string{"机构", "医院", "机关", "jigou", "jiguan"
 	"hospital", "authority", "issuer", "agency", "institution"}
 
 // organisation reports whether the column names an organisation.
-func (f *columnFacts) organisation() bool {
-	for _, w := range organisationWords {
-		if strings.Contains(f.commentNorm, w) || strings.Contains(f.nameNorm, " "+w) || strings.Contains(f.nameNorm, w+" ") {
-			return true
-		}
-	}
-	return false
-}
+func (f *columnFacts) organisation() bool { return f.mentions(organisationWords) }
 
 // corporateWords mark a column or a table as an organisation's;
 // personWords a column as a person's, which wins.
@@ -892,22 +885,23 @@ func contactOfAnyone(pi string, f *columnFacts) bool {
 // mentions reports whether the column's comment holds one of the Chinese
 // words or its name one of the others as a whole token.
 func (f *columnFacts) mentions(words []string) bool {
-	for _, w := range words {
-		if hasHan(w) && strings.Contains(f.commentNorm, w) || !hasHan(w) && strings.Contains(f.nameNorm, " "+w+" ") {
-			return true
-		}
-	}
-	return false
+	return mentions(words, f.commentNorm, f.nameNorm)
 }
 
 // corporateTable reports whether a table is a register of organisations
 // (suppliers, dealers, traders, contractors) by its name or comment.
-func corporateTable(norms ...string) bool {
-	for _, n := range norms {
-		for _, w := range corporateTableWords {
-			if hasHan(w) && strings.Contains(n, w) || !hasHan(w) && strings.Contains(n, " "+w+" ") {
-				return true
-			}
+func corporateTable(nameNorm, commentNorm string) bool {
+	both := nameNorm + commentNorm
+	return mentions(corporateTableWords, both, both)
+}
+
+// mentions reports whether the normalised text han contains one of the
+// Chinese words, or the normalised text ascii one of the others as a whole
+// token.
+func mentions(words []string, han, ascii string) bool {
+	for _, w := range words {
+		if hasHan(w) && strings.Contains(han, w) || !hasHan(w) && strings.Contains(ascii, " "+w+" ") {
+			return true
 		}
 	}
 	return false
