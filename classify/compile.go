@@ -136,6 +136,22 @@ type policy struct {
 	sensitive        []string
 	sensitiveBasis   string
 	sensitiveOK      bool
+	words            words
+}
+
+// words are the word lists of the schema heuristics (policy.words).
+type words struct {
+	// organisation names organisations that a record about a person
+	// mentions (体检机构, issuing authority): no PI of the person.
+	organisation []string
+	// corporate marks a column as an organisation's (cVenPhone, 公司地址).
+	corporate []string
+	// corporateTables marks a table as a register of organisations.
+	corporateTables []string
+	// person marks a column as a person's, which wins (联系人电话).
+	person []string
+	// registered marks an address as a registered (company) one.
+	registered []string
 }
 
 func defaultPolicy() policy {
@@ -839,6 +855,20 @@ func mergePolicy(p policy, r *rawPolicy, pr problems) policy {
 			p.sensitiveOK = *s.Confirmed
 		}
 	}
+	if w := r.Words; w != nil {
+		for _, l := range [][]string{w.Organisation, w.Corporate, w.CorporateTables, w.Person, w.Registered} {
+			for _, k := range l {
+				if strings.TrimSpace(k) == "" {
+					pr.add(r.at("words"), "policy.words", "empty word")
+				}
+			}
+		}
+		p.words.organisation = append(p.words.organisation, normWords(w.Organisation)...)
+		p.words.corporate = append(p.words.corporate, normWords(w.Corporate)...)
+		p.words.corporateTables = append(p.words.corporateTables, normWords(w.CorporateTables)...)
+		p.words.person = append(p.words.person, normWords(w.Person)...)
+		p.words.registered = append(p.words.registered, normWords(w.Registered)...)
+	}
 	return p
 }
 
@@ -877,4 +907,16 @@ func packInfo(files []packFile, ps []parsed, list *[]Problem) PackInfo {
 		h.Write(c)
 	}
 	return PackInfo{Name: strings.Join(names, "+"), Version: strings.Join(versions, "+"), SM3: hex.EncodeToString(h.Sum(nil))}
+}
+
+// normWords lower-cases the ASCII words of a policy word list; Chinese
+// words stay as they are.
+func normWords(ws []string) []string {
+	out := make([]string, 0, len(ws))
+	for _, w := range ws {
+		if w = strings.TrimSpace(w); w != "" {
+			out = append(out, strings.ToLower(w))
+		}
+	}
+	return out
 }

@@ -162,19 +162,19 @@ func (e *Engine) Classify(t Table, o Options) TableLabel {
 	}
 
 	// Pass two: inherit categories, then grade.
-	corporate := corporateTable(tableNorm, tableCommentNorm)
+	corporate := e.pol.words.corporateTable(tableNorm, tableCommentNorm)
 	rowsUnknownNoted := map[string]bool{}
 	for i := range facts {
 		f := &facts[i]
 		if f.pending {
 			e.inherit(f, ctxRule, majority, tl.Category)
 		}
-		if ctxRule != nil && ctxRule.columnPI != "" && f.label.PI == "" && f.label.Category == ctxRule.category && !f.organisation() {
+		if ctxRule != nil && ctxRule.columnPI != "" && f.label.PI == "" && f.label.Category == ctxRule.category && !f.mentions(e.pol.words.organisation) {
 			f.label.PI, f.piConf = ctxRule.columnPI, e.pol.confTable
 			f.label.Evidence = append(f.label.Evidence, Evidence{Kind: KindContext, Rule: ctxRule.id,
 				Detail: fmt.Sprintf("%s的业务字段按 %s 处理", ctxRule.title, ctxRule.columnPI)})
 		}
-		if corporate && contactOfAnyone(f.label.PI, f) {
+		if corporate && e.pol.words.contactOfAnyone(f.label.PI, f) {
 			f.label.Evidence = append(f.label.Evidence, Evidence{Kind: KindContext, Rule: "policy.corporate_contact",
 				Detail: fmt.Sprintf("表为单位档案（供应商、经销商、承包商等），%s 按单位信息处理，不判为个人信息", f.label.PI)})
 			f.label.PI, f.piConf = "", 0
@@ -374,14 +374,14 @@ func (e *Engine) analyseColumn(c Column, industry string, now time.Time) columnF
 			Detail: fmt.Sprintf("样本为单位标识（%s），不判为 %s", f.content.rule.title, l.PI)})
 		l.PI, f.piConf = "", 0
 	}
-	if corporateContact(l.PI, &f) {
+	if e.pol.words.corporateContact(l.PI, &f) {
 		// cVenPhone, 供应商地址: the contact details of an organisation
 		// are no personal information (a contact person's mobile is).
 		l.Evidence = append(l.Evidence, Evidence{Kind: KindName, Rule: "policy.corporate_contact",
 			Detail: fmt.Sprintf("名称指向单位（供应商、公司、厂家），%s 按单位信息处理，不判为个人信息", l.PI)})
 		l.PI, f.piConf = "", 0
 	}
-	if f.content == nil && l.PI != "" && f.piName != nil && !f.piName.head && f.organisation() {
+	if f.content == nil && l.PI != "" && f.piName != nil && !f.piName.head && f.mentions(e.pol.words.organisation) {
 		// 体检机构, issuing_authority: an organisation named in a record
 		// about a person is no information about the person.
 		l.PI, f.piConf = "", 0
@@ -840,37 +840,17 @@ func (f *columnFacts) reference() bool {
 	return false
 }
 
-// organisationWords name organisations, which a record about a person
-// mentions without being information about the person (the hospital of a
-// medical exam, the authority issuing a certificate).
-var organisationWords = []string{"机构", "医院", "机关", "jigou", "jiguan", "yiyuan", "fzjg", "fzdw", "tjjg",
-	"hospital", "authority", "issuer", "agency", "institution"}
-
-// organisation reports whether the column names an organisation.
-func (f *columnFacts) organisation() bool { return f.mentions(organisationWords) }
-
-// corporateWords mark a column or a table as an organisation's;
-// personWords a column as a person's, which wins.
-var (
-	corporateWords = []string{"ven", "vendor", "supplier", "gys", "company", "corp", "corporate", "enterprise", "factory", "plant",
-		"公司", "单位", "企业", "厂家", "厂商", "供应商", "工厂", "厂区"}
-	corporateTableWords = []string{"vendor", "vendors", "supplier", "suppliers", "gys", "dealer", "dealers", "trader", "traders",
-		"contractor", "contractors", "company", "companies", "供应商", "经销商", "贸易商", "承包商", "客商", "往来单位", "企业", "公司"}
-	registeredWords = []string{"reg", "register", "registered", "注册"}
-	personWords     = []string{"person", "contact", "lxr", "psn", "联系人", "负责人", "人"}
-)
-
 // corporateContact reports whether a contact-type PI finding belongs to an
 // organisation: the column's name or comment says whose it is (or, for an
 // address, that it is a registered one), no person is named, and a phone is
 // no mobile number.
-func corporateContact(pi string, f *columnFacts) bool {
-	return contactOfAnyone(pi, f) && (f.mentions(corporateWords) || pi == "pi.address" && f.mentions(registeredWords))
+func (w *words) corporateContact(pi string, f *columnFacts) bool {
+	return w.contactOfAnyone(pi, f) && (f.mentions(w.corporate) || pi == "pi.address" && f.mentions(w.registered))
 }
 
 // contactOfAnyone reports whether the PI type is contact information that
 // an organisation has too, and the column names no person.
-func contactOfAnyone(pi string, f *columnFacts) bool {
+func (w *words) contactOfAnyone(pi string, f *columnFacts) bool {
 	switch pi {
 	case "pi.phone", "pi.address", "pi.email", "pi.bank_account":
 	default:
@@ -879,7 +859,7 @@ func contactOfAnyone(pi string, f *columnFacts) bool {
 	if pi == "pi.phone" && f.content != nil && strings.Contains(f.content.rule.id, "mobile") {
 		return false
 	}
-	return !f.mentions(personWords)
+	return !f.mentions(w.person)
 }
 
 // mentions reports whether the column's comment holds one of the Chinese
@@ -890,9 +870,9 @@ func (f *columnFacts) mentions(words []string) bool {
 
 // corporateTable reports whether a table is a register of organisations
 // (suppliers, dealers, traders, contractors) by its name or comment.
-func corporateTable(nameNorm, commentNorm string) bool {
+func (w *words) corporateTable(nameNorm, commentNorm string) bool {
 	both := nameNorm + commentNorm
-	return mentions(corporateTableWords, both, both)
+	return mentions(w.corporateTables, both, both)
 }
 
 // mentions reports whether the normalised text han contains one of the

@@ -2,6 +2,8 @@ package classify
 
 import (
 	"fmt"
+	"os"
+	"path/filepath"
 	"testing"
 )
 
@@ -197,5 +199,30 @@ func TestSplitRun(t *testing.T) {
 		if got := e.normName(in); got != want {
 			t.Errorf("normName(%q) = %q, want %q", in, got, want)
 		}
+	}
+}
+
+// TestPolicyWordsExtend checks that a user pack's policy word lists add to
+// the defaults: a province that names farmers' cooperatives as registers of
+// organisations gets their addresses treated as company data.
+func TestPolicyWordsExtend(t *testing.T) {
+	coop := Table{Name: "hzs_dangan", Comment: "合作社档案", Columns: []Column{
+		{Name: "dizhi", Comment: "地址", Values: []string{"江苏省苏州市吴江区七都镇庙港村8号", "浙江省湖州市南浔区练市镇12号", "江苏省苏州市吴江区七都镇庙港村8号"}},
+	}}
+	if got := mustLoad(t).Classify(coop, Options{}).Columns[0].PI; got != "pi.address" {
+		t.Fatalf("default packs: PI %q, want pi.address", got)
+	}
+	dir := t.TempDir()
+	pack := "pack: {name: province-test, version: \"1\"}\npolicy:\n  words:\n    corporate_tables: [合作社]\n"
+	if err := os.WriteFile(filepath.Join(dir, "words.yaml"), []byte(pack), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	e := mustLoad(t, dir)
+	if got := e.Classify(coop, Options{}).Columns[0].PI; got != "" {
+		t.Fatalf("with the province's words: PI %q, want none", got)
+	}
+	vendor := Table{Name: "vendor", Columns: []Column{{Name: "reg_address", Values: coop.Columns[0].Values}}}
+	if got := e.Classify(vendor, Options{}).Columns[0].PI; got != "" {
+		t.Fatalf("default words lost when the province added its own: PI %q", got)
 	}
 }

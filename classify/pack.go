@@ -104,7 +104,18 @@ type rawPolicy struct {
 	PICategory       *string        `yaml:"pi_category"`
 	DefaultSubLevel  *int           `yaml:"default_sublevel"`
 	SensitivePI      *rawSensitive  `yaml:"sensitive_pi"`
+	Words            *rawWords      `yaml:"words"`
 	pos
+}
+
+// rawWords are the word lists of the schema heuristics; a pack's lists add
+// to those loaded before it.
+type rawWords struct {
+	Organisation    []string `yaml:"organisation"`
+	Corporate       []string `yaml:"corporate"`
+	CorporateTables []string `yaml:"corporate_tables"`
+	Person          []string `yaml:"person"`
+	Registered      []string `yaml:"registered"`
 }
 
 // UnmarshalYAML decodes the mapping and records its key lines.
