@@ -2,10 +2,7 @@ package classify
 
 import (
 	"embed"
-	"encoding/hex"
 	"fmt"
-	"io/fs"
-	"os"
 	"path/filepath"
 	"regexp"
 	"sort"
@@ -13,7 +10,7 @@ import (
 	"sync"
 	"time"
 
-	"github.com/emmansun/gmsm/sm3"
+	"github.com/shuan-dev/shuan/rulepack"
 )
 
 // defaultPacks are the rule packs compiled into the binary.
@@ -343,22 +340,13 @@ func Load(dirs ...string) (*Engine, error) {
 }
 
 // readPacks returns the embedded pack files followed by those in dirs.
-func readPacks(dirs []string) ([]packFile, error) {
-	var files []packFile
-	ents, err := fs.Glob(defaultPacks, "packs/*.yaml")
+func readPacks(dirs []string) ([]rulepack.File, error) {
+	files, err := rulepack.Embedded(defaultPacks, "packs/*.yaml")
 	if err != nil {
-		return nil, fmt.Errorf("list embedded packs: %w", err)
+		return nil, err
 	}
-	sort.Strings(ents)
-	for _, n := range ents {
-		b, err := defaultPacks.ReadFile(n)
-		if err != nil {
-			return nil, fmt.Errorf("read embedded pack %s: %w", n, err)
-		}
-		files = append(files, packFile{name: "embedded:" + n, base: filepath.Base(n), data: b})
-	}
-	for _, d := range dirs {
-		user, err := readDir(d)
+	for i, d := range dirs {
+		user, err := rulepack.ReadDir(d, i+1)
 		if err != nil {
 			return nil, err
 		}
@@ -367,40 +355,15 @@ func readPacks(dirs []string) ([]packFile, error) {
 	return files, nil
 }
 
-// readDir reads the pack files of one directory (not recursive).
-func readDir(dir string) ([]packFile, error) {
-	ents, err := os.ReadDir(dir)
-	if err != nil {
-		return nil, fmt.Errorf("read rule pack dir %q: %w", dir, err)
-	}
-	var files []packFile
-	for _, e := range ents {
-		ext := strings.ToLower(filepath.Ext(e.Name()))
-		if e.IsDir() || (ext != ".yaml" && ext != ".yml") {
-			continue
-		}
-		p := filepath.Join(dir, e.Name())
-		b, err := os.ReadFile(p)
-		if err != nil {
-			return nil, fmt.Errorf("read rule pack %q: %w", p, err)
-		}
-		files = append(files, packFile{name: p, base: e.Name(), data: b})
-	}
-	if len(files) == 0 {
-		return nil, fmt.Errorf("rule pack dir %q: no .yaml files", dir)
-	}
-	return files, nil
-}
-
 // LoadFiles compiles only the given pack files (no embedded defaults); the
 // map key is the name shown in problems. It is meant for tests and tools that
 // check one pack in isolation.
 func LoadFiles(files map[string][]byte) (*Engine, error) {
-	var pf []packFile
+	var pf []rulepack.File
 	for n, b := range files {
-		pf = append(pf, packFile{name: n, base: filepath.Base(n), data: b})
+		pf = append(pf, rulepack.File{Name: n, Base: filepath.Base(n), Data: b})
 	}
-	sort.Slice(pf, func(i, j int) bool { return pf[i].name < pf[j].name })
+	sort.Slice(pf, func(i, j int) bool { return pf[i].Name < pf[j].Name })
 	return compile(pf, time.Now)
 }
 
@@ -417,7 +380,7 @@ func validID(id string) bool {
 }
 
 // compile decodes, validates and compiles pack files into an Engine.
-func compile(files []packFile, now func() time.Time) (*Engine, error) {
+func compile(files []rulepack.File, now func() time.Time) (*Engine, error) {
 	var list []Problem
 	var ps []parsed
 	for _, f := range files {
@@ -448,7 +411,7 @@ func compile(files []packFile, now func() time.Time) (*Engine, error) {
 	nameB.pinyin, tableB.pinyin, ctxB.pinyin = true, true, true
 	industryKeys := map[string]bool{}
 	for _, p := range ps {
-		pr := problems{list: &list, file: p.file.name}
+		pr := problems{list: &list, file: p.file.Name}
 		r := p.raw
 		industry := ""
 		if r.Industry != nil {
@@ -872,41 +835,16 @@ func mergePolicy(p policy, r *rawPolicy, pr problems) policy {
 	return p
 }
 
-// packInfo derives the pack identity: names and versions in load order,
-// joined by "+", and the SM3 digest over the canonical files sorted by base
-// name (then by origin order).
-func packInfo(files []packFile, ps []parsed, list *[]Problem) PackInfo {
-	var names, versions []string
-	seen := map[string]string{}
-	for _, p := range ps {
+// packInfo derives the pack identity (rulepack.Identity).
+func packInfo(files []rulepack.File, ps []parsed, list *[]Problem) PackInfo {
+	hs := make([]rulepack.Header, len(ps))
+	for i, p := range ps {
 		h := p.raw.Pack
-		pr := problems{list: list, file: p.file.name}
-		if h.Name == "" || h.Version == "" {
-			pr.add(h.line, "pack", "name and version required")
-			continue
-		}
-		if v, ok := seen[h.Name]; ok {
-			if v != h.Version {
-				pr.add(h.at("version"), "pack.version", "pack %q has version %q in another file", h.Name, v)
-			}
-			continue
-		}
-		seen[h.Name] = h.Version
-		names = append(names, h.Name)
-		versions = append(versions, h.Version)
+		hs[i] = rulepack.Header{File: p.file.Name, Name: h.Name, Version: h.Version, Line: h.line, VersionLine: h.at("version")}
 	}
-	order := make([]int, len(files))
-	for i := range order {
-		order[i] = i
-	}
-	sort.SliceStable(order, func(a, b int) bool { return files[order[a]].base < files[order[b]].base })
-	h := sm3.New()
-	for _, i := range order {
-		c := canonical(files[i].data)
-		fmt.Fprintf(h, "%s\n%d\n", files[i].base, len(c))
-		h.Write(c)
-	}
-	return PackInfo{Name: strings.Join(names, "+"), Version: strings.Join(versions, "+"), SM3: hex.EncodeToString(h.Sum(nil))}
+	var info PackInfo
+	info.Name, info.Version, info.SM3 = rulepack.Identity(files, hs, func(p Problem) { *list = append(*list, p) })
+	return info
 }
 
 // normWords lower-cases the ASCII words of a policy word list; Chinese

@@ -1,15 +1,12 @@
 package classify
 
 import (
-	"bytes"
-	"errors"
 	"fmt"
-	"reflect"
 	"strings"
 
 	"go.yaml.in/yaml/v3"
 
-	"github.com/shuan-dev/shuan/yamlcheck"
+	"github.com/shuan-dev/shuan/rulepack"
 )
 
 // The raw types mirror the pack YAML (packs/README.md). They are decoded,
@@ -250,20 +247,7 @@ func (r *rawGrade) UnmarshalYAML(n *yaml.Node) error {
 }
 
 // Problem is one validation problem in a pack file.
-type Problem struct {
-	File  string
-	Line  int
-	Field string
-	Msg   string
-}
-
-// String formats the problem as file:line: field: message.
-func (p Problem) String() string {
-	if p.Field == "" {
-		return fmt.Sprintf("%s:%d: %s", p.File, p.Line, p.Msg)
-	}
-	return fmt.Sprintf("%s:%d: %s: %s", p.File, p.Line, p.Field, p.Msg)
-}
+type Problem = rulepack.Problem
 
 // PackError lists every problem found while loading rule packs.
 type PackError struct {
@@ -281,16 +265,9 @@ func (e *PackError) Error() string {
 	return b.String()
 }
 
-// packFile is one pack file's bytes and where it came from.
-type packFile struct {
-	name string // shown in problems: "embedded:packs/base.yaml" or a path
-	base string // base name, the sort key of the canonical digest
-	data []byte
-}
-
 // parsed is one decoded pack file.
 type parsed struct {
-	file packFile
+	file rulepack.File
 	raw  rawFile
 }
 
@@ -304,64 +281,11 @@ func (p problems) add(line int, field, format string, args ...any) {
 	*p.list = append(*p.list, Problem{File: p.file, Line: line, Field: field, Msg: fmt.Sprintf(format, args...)})
 }
 
-// canonical returns the bytes that are hashed: UTF-8 BOM removed and line
-// endings normalised to LF.
-func canonical(b []byte) []byte {
-	b = bytes.TrimPrefix(b, []byte("\xef\xbb\xbf"))
-	if bytes.IndexByte(b, '\r') >= 0 {
-		b = bytes.ReplaceAll(b, []byte("\r\n"), []byte("\n"))
-		b = bytes.ReplaceAll(b, []byte("\r"), []byte("\n"))
-	}
-	return b
-}
-
 // decodeFile parses one pack file, reporting unknown keys and type errors
 // with their lines.
-func decodeFile(f packFile, list *[]Problem) (rawFile, bool) {
-	pr := problems{list: list, file: f.name}
+func decodeFile(f rulepack.File, list *[]Problem) (rawFile, bool) {
+	pr := problems{list: list, file: f.Name}
 	var raw rawFile
-	var doc yaml.Node
-	if err := yaml.Unmarshal(canonical(f.data), &doc); err != nil {
-		line := 0
-		msg := err.Error()
-		if _, err2 := fmt.Sscanf(strings.TrimPrefix(msg, "yaml: "), "line %d:", &line); err2 == nil {
-			msg = msg[strings.Index(msg, ":")+1:]
-			if i := strings.Index(msg, ": "); i >= 0 {
-				msg = msg[i+2:]
-			}
-		}
-		pr.add(line, "", "invalid YAML: %s", strings.TrimSpace(strings.TrimPrefix(msg, "yaml:")))
-		return raw, false
-	}
-	if len(doc.Content) == 0 {
-		pr.add(1, "", "empty pack file")
-		return raw, false
-	}
-	root := doc.Content[0]
-	if root.Kind != yaml.MappingNode {
-		pr.add(root.Line, "", "pack file must be a mapping")
-		return raw, false
-	}
-	checkKeys(root, reflect.TypeOf(raw), "", pr)
-	if err := root.Decode(&raw); err != nil {
-		var te *yaml.TypeError
-		if errors.As(err, &te) {
-			for _, m := range te.Errors {
-				line := 0
-				if _, err := fmt.Sscanf(m, "line %d:", &line); err == nil {
-					m = strings.TrimSpace(m[strings.Index(m, ":")+1:])
-				}
-				pr.add(line, "", "%s", m)
-			}
-		} else {
-			pr.add(root.Line, "", "%v", err)
-		}
-		return raw, false
-	}
-	return raw, true
-}
-
-// checkKeys reports mapping keys that have no field in t, recursively.
-func checkKeys(n *yaml.Node, t reflect.Type, path string, pr problems) {
-	yamlcheck.Keys(n, t, path, func(line int, field, msg string) { pr.add(line, field, "%s", msg) }, nil)
+	ok := rulepack.Decode(f.Data, &raw, nil, func(line int, field, msg string) { pr.add(line, field, "%s", msg) })
+	return raw, ok
 }

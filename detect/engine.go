@@ -2,10 +2,7 @@ package detect
 
 import (
 	"embed"
-	"encoding/hex"
 	"fmt"
-	"io/fs"
-	"os"
 	"path/filepath"
 	"sort"
 	"strconv"
@@ -16,6 +13,7 @@ import (
 	"github.com/bradleyjkemp/sigma-go"
 	"github.com/shuan-dev/shuan"
 	"github.com/shuan-dev/shuan/gm"
+	"github.com/shuan-dev/shuan/rulepack"
 	"go.yaml.in/yaml/v3"
 )
 
@@ -188,41 +186,16 @@ func (e *Engine) StateKeys() int {
 // (a newer version pushed down the federation). All validation problems are
 // reported at once as a *PackError.
 func Load(opts Options, dirs ...string) (*Engine, error) {
-	var files []packFile
-	ents, err := fs.Glob(defaultPacks, "packs/*.yaml")
+	files, err := rulepack.Embedded(defaultPacks, "packs/*.yaml")
 	if err != nil {
-		return nil, fmt.Errorf("list embedded packs: %w", err)
-	}
-	sort.Strings(ents)
-	for _, n := range ents {
-		b, err := defaultPacks.ReadFile(n)
-		if err != nil {
-			return nil, fmt.Errorf("read embedded pack %s: %w", n, err)
-		}
-		files = append(files, packFile{name: "embedded:" + n, base: filepath.Base(n), data: b})
+		return nil, err
 	}
 	for i, d := range dirs {
-		ents, err := os.ReadDir(d)
+		user, err := rulepack.ReadDir(d, i+1)
 		if err != nil {
-			return nil, fmt.Errorf("read rule pack dir %q: %w", d, err)
+			return nil, err
 		}
-		n := 0
-		for _, en := range ents {
-			ext := strings.ToLower(filepath.Ext(en.Name()))
-			if en.IsDir() || (ext != ".yaml" && ext != ".yml") {
-				continue
-			}
-			p := filepath.Join(d, en.Name())
-			b, err := os.ReadFile(p)
-			if err != nil {
-				return nil, fmt.Errorf("read rule pack %q: %w", p, err)
-			}
-			files = append(files, packFile{name: p, base: en.Name(), source: i + 1, data: b})
-			n++
-		}
-		if n == 0 {
-			return nil, fmt.Errorf("rule pack dir %q: no .yaml files", d)
-		}
+		files = append(files, user...)
 	}
 	return compile(files, opts)
 }
@@ -232,18 +205,9 @@ func Load(opts Options, dirs ...string) (*Engine, error) {
 // against its announced SM3; a given pack replaces an embedded pack of the
 // same name.
 func LoadWithFiles(opts Options, files map[string][]byte) (*Engine, error) {
-	var pf []packFile
-	ents, err := fs.Glob(defaultPacks, "packs/*.yaml")
+	pf, err := rulepack.Embedded(defaultPacks, "packs/*.yaml")
 	if err != nil {
-		return nil, fmt.Errorf("list embedded packs: %w", err)
-	}
-	sort.Strings(ents)
-	for _, n := range ents {
-		b, err := defaultPacks.ReadFile(n)
-		if err != nil {
-			return nil, fmt.Errorf("read embedded pack %s: %w", n, err)
-		}
-		pf = append(pf, packFile{name: "embedded:" + n, base: filepath.Base(n), data: b})
+		return nil, err
 	}
 	var names []string
 	for n := range files {
@@ -251,7 +215,7 @@ func LoadWithFiles(opts Options, files map[string][]byte) (*Engine, error) {
 	}
 	sort.Strings(names)
 	for _, n := range names {
-		pf = append(pf, packFile{name: n, base: filepath.Base(n), source: 1, data: files[n]})
+		pf = append(pf, rulepack.File{Name: n, Base: filepath.Base(n), Source: 1, Data: files[n]})
 	}
 	return compile(pf, opts)
 }
@@ -259,20 +223,20 @@ func LoadWithFiles(opts Options, files map[string][]byte) (*Engine, error) {
 // LoadFiles compiles only the given pack files (no embedded defaults); the
 // map key is the name shown in problems.
 func LoadFiles(opts Options, files map[string][]byte) (*Engine, error) {
-	var pf []packFile
+	var pf []rulepack.File
 	for n, b := range files {
-		pf = append(pf, packFile{name: n, base: filepath.Base(n), data: b})
+		pf = append(pf, rulepack.File{Name: n, Base: filepath.Base(n), Data: b})
 	}
-	sort.Slice(pf, func(i, j int) bool { return pf[i].name < pf[j].name })
+	sort.Slice(pf, func(i, j int) bool { return pf[i].Name < pf[j].Name })
 	return compile(pf, opts)
 }
 
 type parsed struct {
-	file packFile
+	file rulepack.File
 	raw  rawFile
 }
 
-func compile(files []packFile, opts Options) (*Engine, error) {
+func compile(files []rulepack.File, opts Options) (*Engine, error) {
 	if opts.MaxKeys <= 0 {
 		opts.MaxKeys = 10000
 	}
@@ -287,12 +251,12 @@ func compile(files []packFile, opts Options) (*Engine, error) {
 	// A later source replaces an earlier pack of the same name.
 	last := map[string]int{}
 	for _, p := range ps {
-		last[p.raw.Pack.Name] = max(last[p.raw.Pack.Name], p.file.source)
+		last[p.raw.Pack.Name] = max(last[p.raw.Pack.Name], p.file.Source)
 	}
 	var kept []parsed
-	var keptFiles []packFile
+	var keptFiles []rulepack.File
 	for _, p := range ps {
-		if p.file.source == last[p.raw.Pack.Name] {
+		if p.file.Source == last[p.raw.Pack.Name] {
 			kept = append(kept, p)
 			keptFiles = append(keptFiles, p.file)
 		}
@@ -300,7 +264,7 @@ func compile(files []packFile, opts Options) (*Engine, error) {
 	for _, f := range files {
 		ok := false
 		for _, p := range ps {
-			ok = ok || p.file.name == f.name
+			ok = ok || p.file.Name == f.Name
 		}
 		if !ok {
 			keptFiles = append(keptFiles, f) // failed files still count in the digest
@@ -310,7 +274,7 @@ func compile(files []packFile, opts Options) (*Engine, error) {
 	e.info = packInfo(keptFiles, kept, &list)
 	seen := map[string]string{}
 	for _, p := range kept {
-		pr := problems{list: &list, file: p.file.name}
+		pr := problems{list: &list, file: p.file.Name}
 		for _, r := range p.raw.Sigma {
 			if cr := compileSigmaRule(r, pr); cr != nil {
 				e.addRule(cr, pr, seen, r.at("id"))
@@ -548,41 +512,16 @@ func examples(x rawExamples, pr problems, sequence bool) []example {
 	return out
 }
 
-// packInfo derives the pack identity: names and versions in load order,
-// joined by "+", and the SM3 digest over the canonical files sorted by base
-// name (then by load order).
-func packInfo(files []packFile, ps []parsed, list *[]Problem) PackInfo {
-	var names, versions []string
-	seen := map[string]string{}
-	for _, p := range ps {
+// packInfo derives the pack identity (rulepack.Identity).
+func packInfo(files []rulepack.File, ps []parsed, list *[]Problem) PackInfo {
+	hs := make([]rulepack.Header, len(ps))
+	for i, p := range ps {
 		h := p.raw.Pack
-		pr := problems{list: list, file: p.file.name}
-		if h.Name == "" || h.Version == "" {
-			pr.add(h.line, "pack", "name and version required")
-			continue
-		}
-		if v, ok := seen[h.Name]; ok {
-			if v != h.Version {
-				pr.add(h.at("version"), "pack.version", "pack %q has version %q in another file", h.Name, v)
-			}
-			continue
-		}
-		seen[h.Name] = h.Version
-		names = append(names, h.Name)
-		versions = append(versions, h.Version)
+		hs[i] = rulepack.Header{File: p.file.Name, Name: h.Name, Version: h.Version, Line: h.line, VersionLine: h.at("version")}
 	}
-	order := make([]int, len(files))
-	for i := range order {
-		order[i] = i
-	}
-	sort.SliceStable(order, func(a, b int) bool { return files[order[a]].base < files[order[b]].base })
-	h := gm.NewHash()
-	for _, i := range order {
-		c := canonical(files[i].data)
-		fmt.Fprintf(h, "%s\n%d\n", files[i].base, len(c))
-		h.Write(c)
-	}
-	return PackInfo{Name: strings.Join(names, "+"), Version: strings.Join(versions, "+"), SM3: hex.EncodeToString(h.Sum(nil))}
+	var info PackInfo
+	info.Name, info.Version, info.SM3 = rulepack.Identity(files, hs, func(p Problem) { *list = append(*list, p) })
+	return info
 }
 
 // Process evaluates one event against every rule and returns the alerts it

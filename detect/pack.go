@@ -1,8 +1,6 @@
 package detect
 
 import (
-	"bytes"
-	"errors"
 	"fmt"
 	"reflect"
 	"strings"
@@ -10,6 +8,7 @@ import (
 
 	"go.yaml.in/yaml/v3"
 
+	"github.com/shuan-dev/shuan/rulepack"
 	"github.com/shuan-dev/shuan/yamlcheck"
 )
 
@@ -158,20 +157,7 @@ type rawEvent struct {
 }
 
 // Problem is one validation problem in a pack file.
-type Problem struct {
-	File  string `json:"file"`
-	Line  int    `json:"line"`
-	Field string `json:"field,omitempty"`
-	Msg   string `json:"msg"`
-}
-
-// String formats the problem as file:line: field: message.
-func (p Problem) String() string {
-	if p.Field == "" {
-		return fmt.Sprintf("%s:%d: %s", p.File, p.Line, p.Msg)
-	}
-	return fmt.Sprintf("%s:%d: %s: %s", p.File, p.Line, p.Field, p.Msg)
-}
+type Problem = rulepack.Problem
 
 // PackError lists every problem found while loading rule packs.
 type PackError struct {
@@ -189,14 +175,6 @@ func (e *PackError) Error() string {
 	return b.String()
 }
 
-// packFile is one pack file's bytes and where it came from.
-type packFile struct {
-	name   string // shown in problems: "embedded:packs/sigma.yaml" or a path
-	base   string // base name, the sort key of the canonical digest
-	source int    // 0 for embedded, i+1 for the i-th directory
-	data   []byte
-}
-
 type problems struct {
 	list *[]Problem
 	file string
@@ -206,72 +184,27 @@ func (p problems) add(line int, field, format string, args ...any) {
 	*p.list = append(*p.list, Problem{File: p.file, Line: line, Field: field, Msg: fmt.Sprintf(format, args...)})
 }
 
-// canonical returns the bytes that are hashed: UTF-8 BOM removed and line
-// endings normalised to LF.
-func canonical(b []byte) []byte {
-	b = bytes.TrimPrefix(b, []byte("\xef\xbb\xbf"))
-	if bytes.IndexByte(b, '\r') >= 0 {
-		b = bytes.ReplaceAll(b, []byte("\r\n"), []byte("\n"))
-		b = bytes.ReplaceAll(b, []byte("\r"), []byte("\n"))
-	}
-	return b
-}
-
 var nodeType = reflect.TypeOf(yaml.Node{})
 
 // decodeFile parses one pack file, reporting unknown keys and type errors
 // with their lines.
-func decodeFile(f packFile, list *[]Problem) (rawFile, bool) {
-	pr := problems{list: list, file: f.name}
+func decodeFile(f rulepack.File, list *[]Problem) (rawFile, bool) {
+	pr := problems{list: list, file: f.Name}
+	report := func(line int, field, msg string) { pr.add(line, field, "%s", msg) }
 	var raw rawFile
-	var doc yaml.Node
-	if err := yaml.Unmarshal(canonical(f.data), &doc); err != nil {
-		line := 0
-		msg := strings.TrimPrefix(err.Error(), "yaml: ")
-		if _, err2 := fmt.Sscanf(msg, "line %d:", &line); err2 == nil {
-			msg = strings.TrimSpace(msg[strings.Index(msg, ":")+1:])
-		}
-		pr.add(line, "", "invalid YAML: %s", msg)
-		return raw, false
-	}
-	if len(doc.Content) == 0 {
-		pr.add(1, "", "empty pack file")
-		return raw, false
-	}
-	root := doc.Content[0]
-	if root.Kind != yaml.MappingNode {
-		pr.add(root.Line, "", "pack file must be a mapping")
-		return raw, false
-	}
-	checkKeys(root, reflect.TypeOf(raw), "", pr)
-	if err := root.Decode(&raw); err != nil {
-		reportDecode(err, root.Line, pr)
-		return raw, false
-	}
-	return raw, true
+	ok := rulepack.Decode(f.Data, &raw, keysOverride(report), report)
+	return raw, ok
 }
 
 // reportDecode turns a yaml decode error into problems with lines.
 func reportDecode(err error, line int, pr problems) {
-	var te *yaml.TypeError
-	if errors.As(err, &te) {
-		for _, m := range te.Errors {
-			l := line
-			if _, err := fmt.Sscanf(m, "line %d:", &l); err == nil {
-				m = strings.TrimSpace(m[strings.Index(m, ":")+1:])
-			}
-			pr.add(l, "", "%s", m)
-		}
-		return
-	}
-	pr.add(line, "", "%v", err)
+	rulepack.ReportDecode(err, line, func(l int, field, msg string) { pr.add(l, field, "%s", msg) })
 }
 
-// checkKeys reports mapping keys that have no field in t, recursively.
-// Raw yaml nodes are checked where they are decoded; an example is one
-// event or a sequence of events.
-func checkKeys(n *yaml.Node, t reflect.Type, path string, pr problems) {
-	report := func(line int, field, msg string) { pr.add(line, field, "%s", msg) }
+// keysOverride lets yamlcheck skip raw yaml nodes, which are checked where
+// they are decoded, and check an example as one event or a sequence of
+// events.
+func keysOverride(report yamlcheck.Report) yamlcheck.Override {
 	var override yamlcheck.Override
 	override = func(n *yaml.Node, t reflect.Type, path string) bool {
 		switch t {
@@ -290,7 +223,7 @@ func checkKeys(n *yaml.Node, t reflect.Type, path string, pr problems) {
 		}
 		return false
 	}
-	yamlcheck.Keys(n, t, path, report, override)
+	return override
 }
 
 // findLine returns the line of the value at the mapping path below n, or
@@ -313,4 +246,10 @@ func findLine(n *yaml.Node, path ...string) int {
 		}
 	}
 	return line
+}
+
+// checkKeys reports mapping keys of n that have no field in t, recursively.
+func checkKeys(n *yaml.Node, t reflect.Type, path string, pr problems) {
+	report := func(line int, field, msg string) { pr.add(line, field, "%s", msg) }
+	yamlcheck.Keys(n, t, path, report, keysOverride(report))
 }
