@@ -156,11 +156,13 @@ func TestClassifyTables(t *testing.T) {
 			category: "mgmt.customer_product", level: "general",
 		},
 		{
+			// Tracks of the vehicles a car maker sold are connected-product
+			// usage data (testdata/fixtures/GUIDE.md): after-sales.
 			name: "vehicle tracks, automotive pack", table: vehicleTrackTable(r), industry: "automotive",
-			category: "prod.condition", level: "important",
+			category: "om.aftersales", level: "important",
 			cols: map[string]string{
-				"cph": "prod.condition pi.other important",
-				"pos": "prod.condition pi.location sensitive important",
+				"cph": "om.aftersales pi.other important",
+				"pos": "om.aftersales pi.location sensitive important",
 			},
 		},
 		{

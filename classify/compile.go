@@ -134,6 +134,12 @@ type policy struct {
 	sensitiveBasis   string
 	sensitiveOK      bool
 	words            words
+	// modelTable and modelColumn are the probabilities above which the
+	// table and column models override the rules (1: never).
+	modelTable, modelColumn float64
+	// modelRuled is the column model's threshold for a column without
+	// evidence of its own in a table a rule explains.
+	modelRuled float64
 }
 
 // words are the word lists of the schema heuristics (policy.words).
@@ -157,6 +163,7 @@ func defaultPolicy() policy {
 		confPattern: 0.5, confValidated: 0.8, confContext: 0.95, confName: 0.7, confComment: 0.75,
 		confTable: 0.6, confMajority: 0.45, confFallback: 0.3,
 		defaultCategory: "mgmt.business_stats", piCategory: "mgmt.customer_product", defaultSubLevel: 2,
+		modelTable: 1, modelColumn: 1, modelRuled: 1,
 	}
 }
 
@@ -309,6 +316,7 @@ type Engine struct {
 	grades     []gradeRule
 	industries []Industry
 	now        func() time.Time
+	models     Models
 }
 
 // Pack identifies the loaded rule packs.
@@ -440,6 +448,16 @@ func compile(files []rulepack.File, now func() time.Time) (*Engine, error) {
 		}
 		if r.Policy != nil {
 			e.pol = mergePolicy(e.pol, r.Policy, pr)
+		}
+		if r.Models != nil {
+			// A later file's model replaces an earlier one: a province may
+			// ship models trained on its own confirmed labels.
+			if r.Models.Table != nil {
+				e.models.table = compileModel(r.Models.Table, "models.table", pr)
+			}
+			if r.Models.Column != nil {
+				e.models.column = compileModel(r.Models.Column, "models.column", pr)
+			}
 		}
 		for i := range r.Content {
 			c := &r.Content[i]
@@ -781,6 +799,11 @@ func mergePolicy(p policy, r *rawPolicy, pr problems) policy {
 		frac("confidence.table", c.Table, &p.confTable)
 		frac("confidence.majority", c.Majority, &p.confMajority)
 		frac("confidence.fallback", c.Fallback, &p.confFallback)
+	}
+	if m := r.ModelThreshold; m != nil {
+		frac("model_threshold.table", m.Table, &p.modelTable)
+		frac("model_threshold.column", m.Column, &p.modelColumn)
+		frac("model_threshold.column_in_ruled_table", m.ColumnRuled, &p.modelRuled)
 	}
 	if r.DefaultCategory != nil {
 		if !isCategory(*r.DefaultCategory) {

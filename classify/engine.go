@@ -73,7 +73,11 @@ func (e *Engine) industry(opt string) (Industry, bool) {
 // Classify proposes a category, PI type and level for every column of t and
 // a category and level for t. It never returns raw sampled values: evidence
 // carries masked samples and ratios only.
-func (e *Engine) Classify(t Table, o Options) TableLabel {
+func (e *Engine) Classify(t Table, o Options) TableLabel { return e.classify(t, o, nil) }
+
+// classify is Classify; record, if not nil, receives the column model's
+// features of every column, as the rules and the table model left it.
+func (e *Engine) classify(t Table, o Options, record func(i int, x features)) TableLabel {
 	tl := TableLabel{Columns: make([]ColumnLabel, len(t.Columns)), Caveat: Caveat}
 	now := e.now()
 	ind, hasInd := e.industry(o.Industry)
@@ -148,6 +152,22 @@ func (e *Engine) Classify(t Table, o Options) TableLabel {
 			majority = c
 		}
 	}
+	if m := e.models.table; m != nil {
+		// The table model weighs every word of the table and its columns;
+		// when it is confident and disagrees with the rules it decides, and
+		// the columns inherit its category.
+		ruled := majority
+		if ctxRule != nil {
+			ruled = ctxRule.category
+		}
+		x := e.tableFeatures(t)
+		c, p := m.predict(x)
+		if cat := m.classes[c]; cat != ruled && (ruled == "" || p > e.pol.modelTable) {
+			ctxRule = &tableRule{id: modelTableRule, category: cat, title: "表类别模型"}
+			tl.Evidence = append(tl.Evidence, Evidence{Kind: KindModel, Rule: ctxRule.id,
+				Detail: fmt.Sprintf("表类别模型判为 %s（概率 %.2f，训练样本 %d 张表），依据：%s", cat, p, m.examples, strings.Join(m.why(x, c, 4), "、"))})
+		}
+	}
 	switch {
 	case ctxRule != nil:
 		tl.Category = ctxRule.category
@@ -183,6 +203,17 @@ func (e *Engine) Classify(t Table, o Options) TableLabel {
 			f.label.PI, f.piConf = w.rule.pi, w.conf
 			f.label.Evidence = append(f.label.Evidence, Evidence{Kind: KindContext, Rule: w.rule.id,
 				Detail: fmt.Sprintf("表类别为 %s，“%s”按 %s 处理（%s）", tl.Category, w.keyword, w.rule.pi, w.rule.title)})
+		}
+		if record != nil || e.models.column != nil {
+			// A column with nothing of its own in a table a rule explains
+			// (a plain number in a 工艺参数 table) takes the rule's category
+			// unless the model is very sure.
+			ruled := ctxRule != nil && ctxRule.id != modelTableRule && f.pending && f.catName == nil && (f.content == nil || f.content.rule.category == "")
+			e.reviewColumn(t.Columns[i], f, tl.Category, ruled, func(x features) {
+				if record != nil {
+					record(i, x)
+				}
+			})
 		}
 		f.label.Confidence = round2(f.catConf)
 		if f.label.PI != "" {
@@ -228,6 +259,30 @@ func (e *Engine) Classify(t Table, o Options) TableLabel {
 	}
 	tl.Evidence = append(tl.Evidence, Evidence{Kind: KindPolicy, Rule: "policy.highest", Detail: detail})
 	return tl
+}
+
+// modelTableRule is the rule id of a table category the table model gave.
+const modelTableRule = "model.table"
+
+// reviewColumn lets the column model decide a column's category when it
+// is confident and disagrees with the rules; seen receives its features.
+func (e *Engine) reviewColumn(c Column, f *columnFacts, tableCat string, ruled bool, seen func(features)) {
+	x := e.columnFeatures(c, &f.label, tableCat)
+	seen(x)
+	m := e.models.column
+	if m == nil {
+		return
+	}
+	threshold := e.pol.modelColumn
+	if ruled {
+		threshold = e.pol.modelRuled
+	}
+	k, p := m.predict(x)
+	if cat := m.classes[k]; cat != f.label.Category && p > threshold {
+		f.label.Evidence = append(f.label.Evidence, Evidence{Kind: KindModel, Rule: "model.column",
+			Detail: fmt.Sprintf("列类别模型改判 %s → %s（概率 %.2f，训练样本 %d 列），依据：%s", f.label.Category, cat, p, m.examples, strings.Join(m.why(x, k, 4), "、"))})
+		f.label.Category, f.catConf = cat, p
+	}
 }
 
 // analyseColumn runs the name, comment and content detectors on one column.

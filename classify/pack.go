@@ -43,6 +43,7 @@ type rawFile struct {
 	Names    []rawName     `yaml:"names"`
 	Tables   []rawTable    `yaml:"tables"`
 	Grading  []rawGrade    `yaml:"grading"`
+	Models   *rawModels    `yaml:"models"`
 }
 
 type rawPackHeader struct {
@@ -102,7 +103,16 @@ type rawPolicy struct {
 	DefaultSubLevel  *int           `yaml:"default_sublevel"`
 	SensitivePI      *rawSensitive  `yaml:"sensitive_pi"`
 	Words            *rawWords      `yaml:"words"`
+	ModelThreshold   *rawThreshold  `yaml:"model_threshold"`
 	pos
+}
+
+// rawThreshold holds the probabilities above which the models override
+// the rules.
+type rawThreshold struct {
+	Table       *float64 `yaml:"table"`
+	Column      *float64 `yaml:"column"`
+	ColumnRuled *float64 `yaml:"column_in_ruled_table"`
 }
 
 // rawWords are the word lists of the schema heuristics; a pack's lists add
@@ -118,6 +128,13 @@ type rawWords struct {
 // UnmarshalYAML decodes the mapping and records its key lines.
 func (r *rawPolicy) UnmarshalYAML(n *yaml.Node) error {
 	type plain rawPolicy
+	r.pos = posOf(n)
+	return n.Decode((*plain)(r))
+}
+
+// UnmarshalYAML decodes the mapping and records its key lines.
+func (r *rawModel) UnmarshalYAML(n *yaml.Node) error {
+	type plain rawModel
 	r.pos = posOf(n)
 	return n.Decode((*plain)(r))
 }

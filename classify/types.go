@@ -37,6 +37,7 @@ const (
 	KindVolume   = "volume"
 	KindIndustry = "industry"
 	KindPolicy   = "policy"
+	KindModel    = "model"
 )
 
 // Evidence explains one step of a label; Detail holds only masked samples and ratios.
