@@ -264,13 +264,36 @@ func (e *Engine) columnFeatures(c Column, l *ColumnLabel, tableCat string) featu
 			add("r:"+ev.Rule, 0.5)
 		}
 	}
-	ty := strings.ToLower(c.Type)
-	for _, k := range []string{"int", "num", "char", "text", "time", "date", "bool"} {
-		if strings.Contains(ty, k) {
-			add("ty:"+k, 1)
-		}
+	if ty := typeClass(c.Type); ty != "" {
+		add("ty:"+ty, 1)
 	}
 	return newFeatures(f)
+}
+
+// typeClass folds an engine's column type into bool, int, num, time, date
+// or text ("" when unknown), so that the model learnt on one engine's
+// types reads another's: tinyint(1) is a flag, decimal a number.
+func typeClass(t string) string {
+	t = strings.ToLower(t)
+	switch {
+	case t == "":
+		return ""
+	case strings.Contains(t, "bool") || strings.HasPrefix(t, "tinyint(1)") || t == "bit" || t == "bit(1)":
+		return "bool"
+	case strings.Contains(t, "int") || strings.Contains(t, "serial"):
+		return "int"
+	case strings.Contains(t, "num") || strings.Contains(t, "dec") || strings.Contains(t, "real") ||
+		strings.Contains(t, "double") || strings.Contains(t, "float") || strings.Contains(t, "money"):
+		return "num"
+	case strings.Contains(t, "time"):
+		return "time"
+	case strings.Contains(t, "date"):
+		return "date"
+	case strings.Contains(t, "char") || strings.Contains(t, "text") || strings.Contains(t, "string") ||
+		strings.Contains(t, "clob") || strings.Contains(t, "json"):
+		return "text"
+	}
+	return ""
 }
 
 // nameWords adds the words of a table or column name: ASCII words under
@@ -365,6 +388,13 @@ func describeFeature(key string) string {
 // first, then the column model on the labels the rules and the new table
 // model give.
 func (e *Engine) TrainModels(ex []LabelledTable) (*Models, error) {
+	// Every table is also learnt as a source without comments shows it
+	// (SQLite, CSV): by its names alone.
+	for _, x := range ex[:len(ex):len(ex)] {
+		if bare, ok := withoutComments(x.Table); ok {
+			ex = append(ex, LabelledTable{Table: bare, Category: x.Category, Columns: x.Columns})
+		}
+	}
 	cats := Categories()
 	xs, ys := make([]features, len(ex)), make([]string, len(ex))
 	for i, x := range ex {
@@ -392,6 +422,21 @@ func (e *Engine) TrainModels(ex []LabelledTable) (*Models, error) {
 	}
 	m.column = trainLinear(cats, cx, cy)
 	return m, nil
+}
+
+// withoutComments returns t without its table and column comments, and
+// whether it had any.
+func withoutComments(t Table) (Table, bool) {
+	had := t.Comment != ""
+	t.Comment = ""
+	cols := make([]Column, len(t.Columns))
+	for i, c := range t.Columns {
+		had = had || c.Comment != ""
+		c.Comment = ""
+		cols[i] = c
+	}
+	t.Columns = cols
+	return t, had
 }
 
 // WithModels returns a copy of e that uses m instead of its packs' models
