@@ -215,7 +215,7 @@ func trainLinear(classes []string, xs []features, ys []string) *linear {
 func (e *Engine) tableFeatures(t Table) features {
 	f := map[string]float64{}
 	add := func(k string, v float64) { f[k] += v }
-	e.nameWords(t.Name, "tn:", "tc:", "tp:", 1, add)
+	e.nameWords(baseName(t.Name), "tn:", "tc:", "tp:", 1, add)
 	text(t.Comment, "tc:", 1, add)
 	hanInitials(t.Comment, "tp:", 0.5, add)
 	n := float64(max(len(t.Columns), 1))
@@ -235,6 +235,32 @@ func (e *Engine) tableFeatures(t Table) features {
 		}
 	}
 	return newFeatures(f)
+}
+
+// fileExts are the extensions of the file sources' names.
+var fileExts = []string{".csv", ".tsv", ".txt", ".log", ".json", ".ndjson", ".jsonl", ".xlsx", ".parquet"}
+
+// baseName is what names a table's business: public.t_sbtz is t_sbtz,
+// exports/员工花名册.xlsx#Sheet1 is 员工花名册 Sheet1. Schemas and folders
+// say where a table is kept, and the model has not learnt them.
+func baseName(name string) string {
+	sheet := ""
+	if i := strings.LastIndexByte(name, '#'); i >= 0 {
+		name, sheet = name[:i], " "+name[i+1:]
+	}
+	if i := strings.LastIndexAny(name, `/\`); i >= 0 {
+		name = name[i+1:]
+	}
+	lower := strings.ToLower(name)
+	for _, ext := range fileExts {
+		if strings.HasSuffix(lower, ext) {
+			return name[:len(name)-len(ext)] + sheet
+		}
+	}
+	if i := strings.LastIndexByte(name, '.'); i >= 0 {
+		name = name[i+1:] // schema.table
+	}
+	return name + sheet
 }
 
 // columnFeatures describe one column as the rules left it: its words, its
