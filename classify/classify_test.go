@@ -166,6 +166,19 @@ func TestClassifyTables(t *testing.T) {
 			},
 		},
 		{
+			// The learned column model may not move a column its own
+			// specific keyword names unless very sure: an interlock in a
+			// converter table stays control information, graded important.
+			name: "converter interlocks, steel pack", industry: "C31",
+			table: Table{Name: "converter_plc", Rows: 400, Columns: []Column{
+				{Name: "id", Type: "INTEGER", Values: []string{"1", "2", "3"}},
+				{Name: "interlock", Type: "TEXT", Values: []string{"ON", "OFF", "ON"}},
+				{Name: "gas_pressure", Type: "REAL", Values: []string{"1.2", "2.5", "3.1"}},
+			}},
+			category: "prod.process", level: "important",
+			cols: map[string]string{"interlock": "prod.control important"},
+		},
+		{
 			name: "PLM drawings, machinery pack", table: plmTable(), industry: "C35",
 			category: "rd.design", level: "general",
 			cols: map[string]string{

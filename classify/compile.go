@@ -137,8 +137,9 @@ type policy struct {
 	// modelTable and modelColumn are the probabilities above which the
 	// table and column models override the rules (1: never).
 	modelTable, modelColumn float64
-	// modelRuled is the column model's threshold for a column without
-	// evidence of its own in a table a rule explains.
+	// modelRuled is the column model's threshold for a column a rule named
+	// directly: its own specific keyword, or the context of a table a rule
+	// explains when the column has nothing of its own.
 	modelRuled float64
 }
 
@@ -803,7 +804,7 @@ func mergePolicy(p policy, r *rawPolicy, pr problems) policy {
 	if m := r.ModelThreshold; m != nil {
 		frac("model_threshold.table", m.Table, &p.modelTable)
 		frac("model_threshold.column", m.Column, &p.modelColumn)
-		frac("model_threshold.column_in_ruled_table", m.ColumnRuled, &p.modelRuled)
+		frac("model_threshold.column_ruled", m.ColumnRuled, &p.modelRuled)
 	}
 	if r.DefaultCategory != nil {
 		if !isCategory(*r.DefaultCategory) {

@@ -207,8 +207,10 @@ func (e *Engine) classify(t Table, o Options, record func(i int, x features)) Ta
 		if record != nil || e.models.column != nil {
 			// A column with nothing of its own in a table a rule explains
 			// (a plain number in a 工艺参数 table) takes the rule's category
-			// unless the model is very sure.
-			ruled := ctxRule != nil && ctxRule.id != modelTableRule && f.pending && f.catName == nil && (f.content == nil || f.content.rule.category == "")
+			// unless the model is very sure;
+			ruled := ctxRule != nil && ctxRule.id != modelTableRule && f.pending && f.catName == nil && (f.content == nil || f.content.rule.category == "") ||
+				// so does a column a specific keyword of its own names (interlock).
+				f.catName != nil && !f.catName.rule.weak && f.catName.rule.category == f.label.Category
 			e.reviewColumn(t.Columns[i], f, tl.Category, ruled, func(x features) {
 				if record != nil {
 					record(i, x)

@@ -112,7 +112,7 @@ type rawPolicy struct {
 type rawThreshold struct {
 	Table       *float64 `yaml:"table"`
 	Column      *float64 `yaml:"column"`
-	ColumnRuled *float64 `yaml:"column_in_ruled_table"`
+	ColumnRuled *float64 `yaml:"column_ruled"`
 }
 
 // rawWords are the word lists of the schema heuristics; a pack's lists add
