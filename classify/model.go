@@ -19,8 +19,7 @@ import (
 // labelled sets of testdata/fixtures (TrainModels) and shipped as pack data
 // (packs/models.yaml), so they are versioned, hashed and replaceable like
 // rules. A model only overrides the rules when it is confident (policy
-// models.table / models.column) and its evidence names the features that
-// decided.
+// model_threshold) and its evidence names the features that decided.
 
 // LabelledTable is a table with the categories a person gave it and each
 // of its columns (in Table.Columns order).

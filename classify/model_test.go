@@ -158,3 +158,16 @@ models:
 		}
 	}
 }
+
+func TestTypeClass(t *testing.T) {
+	for in, want := range map[string]string{
+		"tinyint(1)": "bool", "boolean": "bool", "bigint": "int", "INTEGER": "int", "decimal(14,3)": "num",
+		"numeric": "num", "REAL": "num", "double precision": "num", "timestamp without time zone": "time",
+		"datetime": "time", "date": "date", "character varying(32)": "text", "TEXT": "text", "jsonb": "text",
+		"bytea": "", "": "",
+	} {
+		if got := typeClass(in); got != want {
+			t.Errorf("typeClass(%q) = %q, want %q", in, got, want)
+		}
+	}
+}
