@@ -205,17 +205,17 @@ func (e *Engine) classify(t Table, o Options, record func(i int, x features)) Ta
 				Detail: fmt.Sprintf("表类别为 %s，“%s”按 %s 处理（%s）", tl.Category, w.keyword, w.rule.pi, w.rule.title)})
 		}
 		if record != nil || e.models.column != nil {
+			x := e.columnFeatures(f, t.Columns[i], tl.Category)
+			if record != nil {
+				record(i, x)
+			}
 			// A column with nothing of its own in a table a rule explains
 			// (a plain number in a 工艺参数 table) takes the rule's category
-			// unless the model is very sure;
+			// unless the model is very sure; so does a column a specific
+			// keyword of its own names (interlock).
 			ruled := ctxRule != nil && ctxRule.id != modelTableRule && f.pending && f.catName == nil && (f.content == nil || f.content.rule.category == "") ||
-				// so does a column a specific keyword of its own names (interlock).
 				f.catName != nil && !f.catName.rule.weak && f.catName.rule.category == f.label.Category
-			e.reviewColumn(t.Columns[i], f, tl.Category, ruled, func(x features) {
-				if record != nil {
-					record(i, x)
-				}
-			})
+			e.reviewColumn(f, x, ruled)
 		}
 		f.label.Confidence = round2(f.catConf)
 		if f.label.PI != "" {
@@ -267,10 +267,8 @@ func (e *Engine) classify(t Table, o Options, record func(i int, x features)) Ta
 const modelTableRule = "model.table"
 
 // reviewColumn lets the column model decide a column's category when it
-// is confident and disagrees with the rules; seen receives its features.
-func (e *Engine) reviewColumn(c Column, f *columnFacts, tableCat string, ruled bool, seen func(features)) {
-	x := e.columnFeatures(c, &f.label, tableCat)
-	seen(x)
+// is confident and disagrees with the rules; ruled columns need more.
+func (e *Engine) reviewColumn(f *columnFacts, x features, ruled bool) {
 	m := e.models.column
 	if m == nil {
 		return

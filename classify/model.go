@@ -214,12 +214,12 @@ func trainLinear(classes []string, xs []features, ys []string) *linear {
 func (e *Engine) tableFeatures(t Table) features {
 	f := map[string]float64{}
 	add := func(k string, v float64) { f[k] += v }
-	e.nameWords(baseName(t.Name), "tn:", "tc:", "tp:", 1, add)
+	e.nameWords(e.normName(baseName(t.Name)), "tn:", "tc:", "tp:", 1, add)
 	text(t.Comment, "tc:", 1, add)
 	hanInitials(t.Comment, "tp:", 0.5, add)
 	n := float64(max(len(t.Columns), 1))
 	for _, c := range t.Columns {
-		e.nameWords(c.Name, "cn:", "cc:", "cp:", 2/n, add)
+		e.nameWords(e.normName(c.Name), "cn:", "cc:", "cp:", 2/n, add)
 		text(c.Comment, "cc:", 2/n, add)
 		hanInitials(c.Comment, "cp:", 1/n, add)
 	}
@@ -262,14 +262,15 @@ func baseName(name string) string {
 	return name + sheet
 }
 
-// columnFeatures describe one column as the rules left it: its words, its
-// table's category, the rules' category, PI type and kinds of evidence,
-// and its SQL type.
-func (e *Engine) columnFeatures(c Column, l *ColumnLabel, tableCat string) features {
+// columnFeatures describe one column as the rules left it: its words (its
+// normalised name from the facts), its table's category, the rules'
+// category, PI type and kinds of evidence, and its SQL type.
+func (e *Engine) columnFeatures(cf *columnFacts, c Column, tableCat string) features {
 	f := map[string]float64{}
 	add := func(k string, v float64) { f[k] += v }
-	toks := strings.Fields(e.normName(c.Name))
-	e.nameWords(c.Name, "n:", "c:", "", 1, add)
+	l := &cf.label
+	toks := strings.Fields(cf.nameNorm)
+	e.nameWords(cf.nameNorm, "n:", "c:", "", 1, add)
 	if len(toks) > 0 && !hasHan(toks[len(toks)-1]) {
 		add("h:"+toks[len(toks)-1], 1)
 	}
@@ -321,12 +322,13 @@ func typeClass(t string) string {
 	return ""
 }
 
-// nameWords adds the words of a table or column name: ASCII words under
+// nameWords adds the words of a normalised table or column name (normName):
+// ASCII words under
 // ascii (and their letter pairs under pairs, if not ""), Chinese words like
 // comment text under han (a table named 高炉工艺参数 says what its
 // comment would).
-func (e *Engine) nameWords(name, ascii, han, pairs string, w float64, add func(string, float64)) {
-	for _, tok := range strings.Fields(e.normName(name)) {
+func (e *Engine) nameWords(norm, ascii, han, pairs string, w float64, add func(string, float64)) {
+	for _, tok := range strings.Fields(norm) {
 		if hasHan(tok) {
 			text(tok, han, w, add)
 			if pairs != "" {
@@ -344,8 +346,8 @@ func (e *Engine) nameWords(name, ascii, han, pairs string, w float64, add func(s
 // text adds the Han characters and character pairs and the ASCII tokens of s.
 func text(s, prefix string, w float64, add func(string, float64)) {
 	for _, tok := range tokens(s) {
-		rs := []rune(tok)
-		if len(rs) > 0 && unicode.Is(unicode.Han, rs[0]) {
+		if hasHan(tok) {
+			rs := []rune(tok)
 			for i := range rs {
 				add(prefix+string(rs[i]), w/2)
 				if i+1 < len(rs) {
@@ -429,6 +431,11 @@ func (e *Engine) TrainModels(ex []LabelledTable) (*Models, error) {
 		if len(x.Columns) != len(x.Table.Columns) {
 			return nil, fmt.Errorf("table %s: %d column labels for %d columns", x.Table.Name, len(x.Columns), len(x.Table.Columns))
 		}
+		for j, c := range x.Columns {
+			if !isCategory(c) {
+				return nil, fmt.Errorf("table %s column %s: unknown category %q", x.Table.Name, x.Table.Columns[j].Name, c)
+			}
+		}
 		xs[i], ys[i] = e.tableFeatures(x.Table), x.Category
 	}
 	m := &Models{table: trainLinear(cats[:len(cats)-1], xs, ys)} // no table is technical
@@ -436,11 +443,6 @@ func (e *Engine) TrainModels(ex []LabelledTable) (*Models, error) {
 	var cx []features
 	var cy []string
 	for _, x := range ex {
-		for i, c := range x.Columns {
-			if !isCategory(c) {
-				return nil, fmt.Errorf("table %s column %s: unknown category %q", x.Table.Name, x.Table.Columns[i].Name, c)
-			}
-		}
 		rules.classify(x.Table, Options{}, func(i int, f features) {
 			cx, cy = append(cx, f), append(cy, x.Columns[i])
 		})
